@@ -1,0 +1,60 @@
+# ZeroDash developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CDK := node_modules/.bin/cdk
+# Image tag for synth: the current commit. Deploys need a tag that was pushed (see README, "Deploy").
+IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
+CDK_FLAGS := --no-notices --no-version-reporting
+
+.PHONY: help dev test lint format synth deploy image clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# The virtualenv is rebuilt whenever a requirements file changes.
+$(BIN)/.installed: requirements.txt requirements-dev.txt dashapp/requirements.txt
+	@echo "==> Creating $(VENV) and installing Python dependencies"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "==> Installing the pinned AWS CDK CLI"
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: $(BIN)/.installed ## Run the dashboard locally against a local S3 (no AWS account needed)
+	$(BIN)/python -m scripts.dev
+
+test: $(BIN)/.installed node_modules/.installed ## Lint, then run every test (unit, infra, browser, container, deploy smoke)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed ## Lint and check formatting
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed ## Fix lint findings and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+synth: $(BIN)/.installed node_modules/.installed ## Synthesize every stack offline into cdk.out
+	$(CDK) synth $(CDK_FLAGS) --quiet -c imageTag=$(IMAGE_TAG)
+
+deploy: $(BIN)/.installed node_modules/.installed ## Deploy every stack (needs AWS credentials and IMAGE_TAG of a pushed image)
+	@if [ -z "$(filter command line environment,$(origin IMAGE_TAG))" ]; then \
+		echo "IMAGE_TAG is required: push an image to the ECR repository and run 'make deploy IMAGE_TAG=<tag>' (README, Deploy)"; \
+		exit 2; fi
+	$(CDK) deploy --all $(CDK_FLAGS) -c imageTag=$(IMAGE_TAG)
+
+image: ## Build the container image (docker if it runs, else buildah)
+	scripts/build_image.sh
+
+clean: ## Remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .ruff_cache .build

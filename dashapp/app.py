@@ -1,0 +1,66 @@
+"""`create_app(settings)`: the Dash app with its page, callbacks, /health and robots.txt, loading its data."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pandas as pd
+from dash import Dash
+
+from dashapp import layout
+from dashapp.callbacks import register_callbacks
+from dashapp.data import load_dataset
+from dashapp.health import register_health
+from dashapp.robots import register_robots
+from dashapp.settings import Settings
+from dashapp.store import DataStore, load_in_background
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: DataStore | None = None,
+    load_data: Callable[[], pd.DataFrame] | None = None,
+) -> Dash:
+    """Build the app and start loading its data in the background; the server answers at once.
+
+    `store` and `load_data` default to a new store and reading s3://BUCKET_NAME/DATA_KEY; tests pass their own.
+    """
+    store = store or DataStore()
+    app = Dash(
+        __name__,
+        title=settings.app_title,
+        routes_pathname_prefix=settings.url_prefix,
+        requests_pathname_prefix=settings.url_prefix,
+        add_log_handler=False,  # log through the root logger like the rest of the app
+        enable_mcp=False,
+    )
+    _disable_debug(app)
+    app.validation_layout = layout.validation_layout(settings.app_title)
+    app.layout = lambda: layout.page(store.snapshot(), settings.app_title)
+    register_callbacks(app, store)
+    register_health(app.server, store, settings.url_prefix)
+    register_robots(app.server, settings.url_prefix)
+
+    load = load_data or (lambda: load_dataset(settings.bucket_name, settings.data_key))
+    load_in_background(store, load)
+    logger.info("App %r created under %s; loading data in the background", settings.app_title, settings.url_prefix)
+    return app
+
+
+def _disable_debug(app: Dash) -> None:
+    # FLASK_DEBUG and DASH_* environment variables would otherwise switch debug features on in production.
+    app.server.debug = False
+    app.enable_dev_tools(
+        debug=False,
+        dev_tools_ui=False,
+        dev_tools_props_check=False,
+        dev_tools_serve_dev_bundles=False,
+        dev_tools_hot_reload=False,
+        dev_tools_silence_routes_logging=False,
+        dev_tools_prune_errors=False,
+        dev_tools_validate_callbacks=False,
+    )

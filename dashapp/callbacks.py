@@ -1,0 +1,32 @@
+"""Dash callbacks: thin wrappers that read the data state and call plain functions."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from dash import Dash, Input, Output
+
+from dashapp.figures import message_figure, population_figure
+from dashapp.layout import COUNTRY_DROPDOWN_ID, LOADING_MESSAGE, POPULATION_GRAPH_ID
+from dashapp.store import DataState, DataStore, Status
+
+
+def figure_for_country(state: DataState, country: str | None) -> go.Figure:
+    # With several workers, a page from a worker that has the data can call back into one that has not yet.
+    if state.status is Status.LOADING:
+        return message_figure(LOADING_MESSAGE)
+    if state.status is Status.FAILED or state.frame is None:
+        return message_figure(f"The data could not be loaded: {state.error}")
+    if country not in state.countries:
+        return message_figure("Choose a country from the list.")
+    return population_figure(state.frame, country)
+
+
+def register_callbacks(app: Dash, store: DataStore) -> None:
+    # The page already carries the default country's figure, so there is no callback round trip on page load.
+    @app.callback(
+        Output(POPULATION_GRAPH_ID, "figure"),
+        Input(COUNTRY_DROPDOWN_ID, "value"),
+        prevent_initial_call=True,
+    )
+    def update_population_graph(country: str | None) -> go.Figure:
+        return figure_for_country(store.snapshot(), country)

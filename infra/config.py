@@ -1,0 +1,284 @@
+"""Typed ZeroDash configuration, read once from CDK context and validated before any construct is built.
+
+Every key, its default and its allowed values are documented in the README ("Configuration").
+Values given with `cdk ... -c key=value` arrive as strings, so numbers, booleans and the JSON
+`apps` list are parsed from strings too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Fargate's supported task sizes: cpu units -> allowed memory (MiB).
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# The retention periods CloudWatch Logs accepts, in days.
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+APP_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+# ECR's tag grammar; "latest" is refused separately because the repository's tags are immutable.
+IMAGE_TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+# "/*" (the whole site) or "/segment/.../*" with URL-safe segments.
+APP_PATH_PATTERN = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*\*$")
+DATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.(?:csv|parquet)$")
+CATCH_ALL_PATH = "/*"
+CATCH_ALL_PRIORITY = 50000  # ALB's highest rule priority: evaluated last
+FIRST_APP_PRIORITY = 2  # priority 1 is the platform's /robots.txt rule
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; the message names the key and what is allowed."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppConfig:
+    """One Dash app: its own Fargate service, target group and listener rule on the shared ALB."""
+
+    name: str
+    path: str = CATCH_ALL_PATH
+    title: str = "Population by country"
+    cpu: int = 512
+    memory_mib: int = 1024
+    data_key: str = "gapminder.csv"
+    stickiness_minutes: int = 10
+    health_check_grace_seconds: int = 60
+    priority: int
+
+    @property
+    def url_prefix(self) -> str:
+        """Where the app is served, as Dash's `routes_pathname_prefix`: "/" or "/sales/"."""
+        return self.path[:-1]
+
+    @property
+    def health_check_path(self) -> str:
+        return f"{self.url_prefix}health"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroDashConfig:
+    image_tag: str
+    apps: tuple[AppConfig, ...]
+    stack_prefix: str = "ZeroDash"
+    nat_gateways: int = 0
+    retain_data: bool = True
+    ecr_keep_images: int = 10
+    log_retention_days: int = 30
+    sample_data: bool = True
+
+    @property
+    def private_tasks(self) -> bool:
+        """Tasks run in private subnets behind NAT only when NAT gateways are configured."""
+        return self.nat_gateways > 0
+
+
+DEFAULT_APPS: tuple[dict[str, Any], ...] = ({"name": "dashboard"},)
+
+_APP_KEYS = {
+    "name": "name",
+    "path": "path",
+    "title": "title",
+    "cpu": "cpu",
+    "memory": "memory_mib",
+    "dataKey": "data_key",
+    "stickinessMinutes": "stickiness_minutes",
+    "healthCheckGraceSeconds": "health_check_grace_seconds",
+    "priority": "priority",
+}
+
+
+def load_config(get_context: Callable[[str], Any]) -> ZeroDashConfig:
+    """Build the configuration from a context getter such as `app.node.try_get_context`."""
+    image_tag = get_context("imageTag")
+    if image_tag in (None, ""):
+        raise ConfigError(
+            "imageTag",
+            "is required: push an image to the ECR repository (for example tagged with the git SHA) "
+            "and pass it with `-c imageTag=<tag>`",
+        )
+    image_tag = str(image_tag)
+    if image_tag == "latest" or not IMAGE_TAG_PATTERN.fullmatch(image_tag):
+        raise ConfigError(
+            "imageTag",
+            f"{image_tag!r} is not a valid tag: use 1-128 of A-Z a-z 0-9 _ . - (not starting with . or -), "
+            "and not 'latest' (the repository's tags are immutable; use a unique tag such as the git SHA)",
+        )
+
+    stack_prefix = str(get_context("stackPrefix") or "ZeroDash")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", stack_prefix):
+        raise ConfigError(
+            "stackPrefix", f"{stack_prefix!r} must start with a letter and use only letters, digits and -"
+        )
+
+    return ZeroDashConfig(
+        image_tag=image_tag,
+        apps=_parse_apps(get_context("apps")),
+        stack_prefix=stack_prefix,
+        nat_gateways=_int(get_context, "natGateways", default=0, allowed=range(0, 3)),
+        retain_data=_bool(get_context, "retainData", default=True),
+        ecr_keep_images=_int(get_context, "ecrKeepImages", default=10, allowed=range(1, 1001)),
+        log_retention_days=_int(get_context, "logRetentionDays", default=30, allowed=LOG_RETENTION_DAYS),
+        sample_data=_bool(get_context, "sampleData", default=True),
+    )
+
+
+def _parse_apps(raw: Any) -> tuple[AppConfig, ...]:
+    if raw is None:
+        raw = list(DEFAULT_APPS)
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise ConfigError("apps", f"is not valid JSON: {error}") from None
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("apps", 'must be a non-empty list of app objects, e.g. [{"name": "dashboard"}]')
+
+    apps = tuple(_parse_app(entry, index) for index, entry in enumerate(raw))
+    for field, label in (("name", "name"), ("path", "path"), ("priority", "priority")):
+        seen: dict[Any, int] = {}
+        for index, app in enumerate(apps):
+            value = getattr(app, field)
+            if value in seen:
+                raise ConfigError(f"apps[{index}].{label}", f"{value!r} is already used by apps[{seen[value]}]")
+            seen[value] = index
+    return apps
+
+
+def _parse_app(entry: Any, index: int) -> AppConfig:
+    prefix = f"apps[{index}]"
+    if not isinstance(entry, Mapping):
+        raise ConfigError(prefix, 'must be an object with at least a "name"')
+    unknown = sorted(set(entry) - set(_APP_KEYS))
+    if unknown:
+        raise ConfigError(f"{prefix}.{unknown[0]}", f"unknown key; allowed keys are {', '.join(_APP_KEYS)}")
+
+    def get(key: str) -> Any:
+        return entry.get(key)
+
+    name = get("name")
+    if not isinstance(name, str) or not APP_NAME_PATTERN.fullmatch(name):
+        raise ConfigError(
+            f"{prefix}.name",
+            f"{name!r} is not DNS-safe: use 1-32 lowercase letters, digits and -, starting with a letter "
+            "and not ending with -",
+        )
+
+    path = get("path") or CATCH_ALL_PATH
+    if not isinstance(path, str) or len(path) > 128 or not APP_PATH_PATTERN.fullmatch(path):
+        raise ConfigError(
+            f"{prefix}.path", f'{path!r} must be "/*" or a prefix such as "/sales/*" (at most 128 characters)'
+        )
+
+    cpu = _int(get, "cpu", default=512, allowed=tuple(FARGATE_SIZES), label=f"{prefix}.cpu")
+    memory = _int(get, "memory", default=1024, allowed=range(1, 10**6), label=f"{prefix}.memory")
+    if memory not in FARGATE_SIZES[cpu]:
+        allowed = ", ".join(str(value) for value in FARGATE_SIZES[cpu])
+        raise ConfigError(
+            f"{prefix}.memory", f"Fargate does not offer {memory} MiB with {cpu} cpu units; allowed: {allowed}"
+        )
+
+    data_key = get("dataKey") or "gapminder.csv"
+    if not isinstance(data_key, str) or not DATA_KEY_PATTERN.fullmatch(data_key):
+        raise ConfigError(f"{prefix}.dataKey", f"{data_key!r} must be an S3 key ending in .csv or .parquet")
+
+    title = get("title") or "Population by country"
+    if not isinstance(title, str) or len(title) > 200:
+        raise ConfigError(f"{prefix}.title", "must be a string of at most 200 characters")
+
+    default_priority = CATCH_ALL_PRIORITY if path == CATCH_ALL_PATH else (index + 1) * 10
+    return AppConfig(
+        name=name,
+        path=path,
+        title=title,
+        cpu=cpu,
+        memory_mib=memory,
+        data_key=data_key,
+        stickiness_minutes=_int(
+            get, "stickinessMinutes", default=10, allowed=range(1, 7 * 24 * 60 + 1), label=f"{prefix}.stickinessMinutes"
+        ),
+        health_check_grace_seconds=_int(
+            get,
+            "healthCheckGraceSeconds",
+            default=60,
+            allowed=range(0, 2_147_483_648),
+            label=f"{prefix}.healthCheckGraceSeconds",
+        ),
+        priority=_int(
+            get,
+            "priority",
+            default=default_priority,
+            allowed=range(FIRST_APP_PRIORITY, CATCH_ALL_PRIORITY + 1),
+            label=f"{prefix}.priority",
+        ),
+    )
+
+
+def _int(
+    get: Callable[[str], Any], key: str, *, default: int, allowed: range | tuple[int, ...], label: str | None = None
+) -> int:
+    label = label or key
+    raw = get(key)
+    if raw is None:
+        return default
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).strip().lstrip("-").isdigit():
+        raise ConfigError(label, f"{raw!r} is not a whole number")
+    value = int(raw)
+    if value not in allowed:
+        raise ConfigError(label, f"{value} is not allowed; allowed: {_describe(allowed)}")
+    return value
+
+
+def _bool(get: Callable[[str], Any], key: str, *, default: bool) -> bool:
+    raw = get(key)
+    if raw is None:
+        return default
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise ConfigError(key, f"{raw!r} is not allowed; allowed: true, false")
+
+
+def _describe(allowed: range | tuple[int, ...]) -> str:
+    if isinstance(allowed, range):
+        return f"{allowed.start} to {allowed.stop - 1}"
+    return ", ".join(str(value) for value in allowed)
