@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""CDK entry point: read the configuration from context, build the stacks, nothing else."""
+
+from __future__ import annotations
+
+import sys
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from infra.app_builder import build, default_environment
+from infra.config import ConfigError, load_config
+
+
+def main() -> None:
+    app = cdk.App()
+    try:
+        config = load_config(app.node.try_get_context)
+    except ConfigError as error:
+        sys.exit(f"Invalid ZeroDash configuration: {error}")
+    build(app, config, default_environment())
+    cdk.Aspects.of(app).add(AwsSolutionsChecks())
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

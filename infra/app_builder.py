@@ -1,0 +1,81 @@
+"""Create every ZeroDash stack from a validated configuration; shared by app.py and the tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import App, Environment
+
+from infra.config import ZeroDashConfig
+from infra.stacks.app_stack import AppStack
+from infra.stacks.platform import PlatformStack
+from infra.stacks.stateful import StatefulStack
+
+# Used when no AWS credentials are around: cdk.json pins this account's availability zones, so synth works offline.
+OFFLINE_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+# The sample data set, found from this file so synthesis works from any working directory.
+SAMPLE_DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@dataclass(frozen=True)
+class ZeroDashStacks:
+    stateful: StatefulStack
+    platform: PlatformStack
+    apps: tuple[AppStack, ...]
+
+
+def default_environment() -> Environment:
+    """The CLI's account/region (CDK_DEFAULT_ACCOUNT/REGION), or the offline placeholder account in us-east-1."""
+    return Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT") or OFFLINE_ACCOUNT,
+        region=os.environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION,
+    )
+
+
+def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
+    """Add the stateful, platform and one app stack per configured app to `app`.
+
+    References point one way only (stateful -> platform -> apps), so any app stack can be
+    added, updated or removed without touching the others.
+    """
+    prefix = config.stack_prefix
+    stateful = StatefulStack(
+        app,
+        f"{prefix}-Stateful",
+        env=env,
+        description="ZeroDash: image registry and data bucket (kept on delete unless retainData=false)",
+        retain_data=config.retain_data,
+        ecr_keep_images=config.ecr_keep_images,
+        log_retention_days=config.log_retention_days,
+        sample_data=config.sample_data,
+        sample_data_dir=str(SAMPLE_DATA_DIR),
+    )
+    platform = PlatformStack(
+        app,
+        f"{prefix}-Platform",
+        env=env,
+        description="ZeroDash: VPC, ECS cluster and load balancer",
+        nat_gateways=config.nat_gateways,
+        log_retention_days=config.log_retention_days,
+        access_log_bucket=stateful.data.log_bucket,
+    )
+    apps = tuple(
+        AppStack(
+            app,
+            f"{prefix}-App-{app_config.name}",
+            env=env,
+            description=f"ZeroDash: the {app_config.name} Dash app",
+            app=app_config,
+            image_tag=config.image_tag,
+            repository=stateful.registry.repository,
+            bucket=stateful.data.bucket,
+            network=platform.network,
+            platform=platform.platform,
+            log_retention_days=config.log_retention_days,
+        )
+        for app_config in config.apps
+    )
+    return ZeroDashStacks(stateful=stateful, platform=platform, apps=apps)

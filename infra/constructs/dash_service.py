@@ -1,0 +1,231 @@
+"""One Dash app: a Fargate service behind its own target group and listener rule on the shared ALB."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from infra.constructs.platform import APP_PORT
+from infra.constructs.retention import retention_days
+
+CONTAINER_NAME = "dash"
+
+
+class DashService(Construct):
+    """A Dash container on Fargate, reachable through the shared ALB at `path_pattern`.
+
+    - Task: X86_64 Linux, `cpu`/`memory_mib`, logs to a log group kept `log_retention_days`.
+      The container learns where its data is from BUCKET_NAME/DATA_KEY and how to present
+      itself from APP_TITLE/URL_PREFIX. Its role may read only the one data object
+      (s3:GetObject), and list the bucket only for that exact key (so a missing object is
+      reported as 404 NoSuchKey rather than a misleading 403).
+    - Target group: IP targets on port 8050, load-balancer cookie stickiness (Dash keeps
+      per-user state in the browser, but a session stays on one task while it scales),
+      fast health checks on `<prefix>health` (10 s interval, 2 healthy / 3 unhealthy, 200 only)
+      and a 30 s deregistration delay, to keep cold starts and scale-in short.
+    - Listener rule: `path_pattern` at `priority`, forwarding to the target group.
+    - Service: rolls back failed deployments (circuit breaker), keeps 100% healthy during
+      deploys, and has NO desired count in the template: the scaler owns it, and CloudFormation
+      leaves a live count alone when the property is absent.
+    - Security group: TCP 8050 only from the ALB's security group; egress HTTPS only (ECR,
+      S3, CloudWatch Logs).
+
+    The root filesystem stays writable: gunicorn needs a temporary directory; a tmpfs volume
+    will allow `readonly_root_filesystem` later.
+
+    The listener and the ALB's security group usually live in another stack. They are referred
+    to by ARN/ID through local handles so that every security-group rule CDK derives from the
+    attachment is created in this stack (dependencies point only from the app to the platform).
+
+    Attributes:
+        task_definition: the `ecs.FargateTaskDefinition`.
+        container: its `ecs.ContainerDefinition`.
+        log_group: the container's `logs.LogGroup`.
+        security_group: the tasks' `ec2.SecurityGroup`.
+        target_group: the `elbv2.ApplicationTargetGroup`.
+        listener_rule: the `elbv2.ApplicationListenerRule`.
+        service: the `ecs.FargateService`.
+        url_prefix: "/" or "/<segment>/": where the app is served.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: ecs.ICluster,
+        listener: elbv2.IApplicationListener,
+        load_balancer_security_group: ec2.ISecurityGroup,
+        image: ecs.ContainerImage,
+        bucket: s3.IBucket,
+        data_key: str,
+        priority: int,
+        path_pattern: str = "/*",
+        title: str = "Population by country",
+        cpu: int = 512,
+        memory_mib: int = 1024,
+        stickiness: Duration | None = None,
+        health_check_grace_period: Duration | None = None,
+        log_retention_days: int = 30,
+        task_subnets: ec2.SubnetSelection | None = None,
+        assign_public_ip: bool = False,
+    ) -> None:
+        """
+        Args:
+            cluster: the ECS cluster (its VPC is used for the target group and security group).
+            listener: the ALB listener to add the rule to.
+            load_balancer_security_group: the ALB's security group, the only source admitted on port 8050.
+            image: the Dash container image, e.g. `ecs.ContainerImage.from_ecr_repository(repository, tag)`
+                (execution-role pull permissions are granted by the image).
+            bucket: the data bucket.
+            data_key: the object the app reads (e.g. "gapminder.csv"); the only object it may read.
+            priority: the listener rule priority (1-50000, unique on the listener; lower is evaluated first).
+            path_pattern: "/*" or "/<segment>/*". Default "/*".
+            title: the page title (APP_TITLE). Default "Population by country".
+            cpu: Fargate cpu units. Default 512.
+            memory_mib: Fargate memory in MiB. Default 1024.
+            stickiness: load-balancer cookie duration. Default 10 minutes.
+            health_check_grace_period: time ECS ignores failing ALB health checks after a task starts.
+                Default 60 seconds.
+            log_retention_days: container log retention. Default 30.
+            task_subnets: where tasks run. Default: the VPC's private subnets (CDK's default).
+            assign_public_ip: give tasks a public IP; needed in public subnets without NAT. Default False.
+        """
+        super().__init__(scope, construct_id)
+        if not (path_pattern.startswith("/") and path_pattern.endswith("/*")):
+            raise ValueError(f'path_pattern must be "/*" or "/<prefix>/*", got {path_pattern!r}')
+        self.url_prefix = path_pattern[:-1]
+        vpc = cluster.vpc
+
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=retention_days(log_retention_days), removal_policy=RemovalPolicy.DESTROY
+        )
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        self.container = self.task_definition.add_container(
+            "Dash",
+            container_name=CONTAINER_NAME,
+            image=image,
+            port_mappings=[ecs.PortMapping(container_port=APP_PORT, protocol=ecs.Protocol.TCP)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=self.log_group),
+            environment={
+                "BUCKET_NAME": bucket.bucket_name,
+                "DATA_KEY": data_key,
+                "APP_TITLE": title,
+                "URL_PREFIX": self.url_prefix,
+            },
+        )
+        self.task_definition.add_to_task_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(data_key)])
+        )
+        self.task_definition.add_to_task_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringEquals": {"s3:prefix": data_key}},
+            )
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.task_definition,
+            [
+                {
+                    "id": "AwsSolutions-ECS2",
+                    "reason": "The environment holds only non-secret settings (bucket name, object key, title, "
+                    "URL prefix); there are no secrets to move to Secrets Manager.",
+                }
+            ],
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.task_definition.obtain_execution_role(),
+            [
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "ecr:GetAuthorizationToken has no resource-level permissions: AWS requires Resource "
+                    "'*'. Image pull itself is scoped to the one repository.",
+                    "appliesTo": ["Resource::*"],
+                }
+            ],
+            apply_to_children=True,
+        )
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="ZeroDash app tasks: port 8050 from the ALB only; HTTPS out",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to ECR, S3 and CloudWatch Logs"
+        )
+
+        self.target_group = elbv2.ApplicationTargetGroup(
+            self,
+            "TargetGroup",
+            vpc=vpc,
+            port=APP_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            stickiness_cookie_duration=stickiness or Duration.minutes(10),
+            deregistration_delay=Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                path=f"{self.url_prefix}health",
+                interval=Duration.seconds(10),
+                timeout=Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+                healthy_http_codes="200",
+            ),
+        )
+
+        # Local, immutable handles: the rules CDK derives from attaching the service to the listener
+        # (ALB SG -> task SG on 8050) then live in this stack instead of the listener's stack.
+        local_listener = elbv2.ApplicationListener.from_application_listener_attributes(
+            self,
+            "Listener",
+            listener_arn=listener.listener_arn,
+            security_group=ec2.SecurityGroup.from_security_group_id(
+                self,
+                "LoadBalancerSecurityGroup",
+                load_balancer_security_group.security_group_id,
+                mutable=False,
+            ),
+        )
+        self.listener_rule = elbv2.ApplicationListenerRule(
+            self,
+            "ListenerRule",
+            listener=local_listener,
+            priority=priority,
+            conditions=[elbv2.ListenerCondition.path_patterns([path_pattern])],
+            action=elbv2.ListenerAction.forward([self.target_group]),
+        )
+
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            security_groups=[self.security_group],
+            vpc_subnets=task_subnets,
+            assign_public_ip=assign_public_ip,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+            health_check_grace_period=health_check_grace_period or Duration.seconds(60),
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+        )
+        self.service.attach_to_application_target_group(self.target_group)

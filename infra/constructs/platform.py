@@ -1,0 +1,121 @@
+"""The shared ECS cluster and the internet-facing Application Load Balancer in front of every app."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_s3 as s3
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+APP_PORT = 8050
+LISTENER_PORT = 80
+ROBOTS_PRIORITY = 1
+ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
+
+
+class Platform(Construct):
+    """An ECS cluster plus an internet-facing ALB with an HTTP listener that apps add rules to.
+
+    The listener answers 404 "Not found" for paths no app claims, and answers `/robots.txt`
+    itself (rule priority 1) so crawlers are turned away without waking a sleeping app.
+    The ALB's security group admits port 80 from anywhere and may only send to port 8050
+    inside the VPC (the Dash containers).
+
+    Attributes:
+        cluster: the `ecs.Cluster`.
+        load_balancer: the `elbv2.ApplicationLoadBalancer`.
+        load_balancer_security_group: the ALB's `ec2.SecurityGroup`; app services admit only this group.
+        listener: the HTTP `elbv2.ApplicationListener`.
+        robots_rule: the `/robots.txt` `elbv2.ApplicationListenerRule`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        access_log_bucket: s3.IBucket | None = None,
+        app_port: int = APP_PORT,
+    ) -> None:
+        """
+        Args:
+            vpc: the VPC; the ALB goes into its public subnets.
+            access_log_bucket: where the ALB writes access logs (prefix `alb/`); S3-managed encryption only.
+                Default None: no access logs.
+            app_port: the container port the ALB may reach. Default 8050 (Dash).
+        """
+        super().__init__(scope, construct_id)
+
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.DISABLED)
+        NagSuppressions.add_resource_suppressions(
+            self.cluster,
+            [
+                {
+                    "id": "AwsSolutions-ECS4",
+                    "reason": "Container Insights bills custom metrics per cluster, service and task, which would "
+                    "dominate the cost of apps that sleep most of the time; ALB and ECS service metrics suffice.",
+                }
+            ],
+        )
+
+        self.load_balancer_security_group = ec2.SecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc=vpc,
+            description="ZeroDash ALB: HTTP from anywhere, to the Dash containers only",
+            allow_all_outbound=False,
+        )
+        self.load_balancer_security_group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(LISTENER_PORT), "HTTP from the internet"
+        )
+        self.load_balancer_security_group.add_egress_rule(
+            ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(app_port), "To Dash containers and their health checks"
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.load_balancer_security_group,
+            [
+                {
+                    "id": "AwsSolutions-EC23",
+                    "reason": "The ALB is the public entry point of the dashboards: port 80 must be open to any "
+                    "IPv4 address. Nothing else is open; the tasks admit only this security group.",
+                }
+            ],
+        )
+
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=True,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_group=self.load_balancer_security_group,
+            drop_invalid_header_fields=True,
+            # The ALB holds no data and is recreated by a deploy; protection would only block `cdk destroy`.
+            deletion_protection=False,
+        )
+        if access_log_bucket is not None:
+            self.load_balancer.log_access_logs(access_log_bucket, prefix="alb")
+
+        # HTTP only for now: HTTPS needs a certificate and a domain, which a later issue adds (then this
+        # listener redirects to 443). cdk-nag's AwsSolutions pack has no rule for ALB listener protocols.
+        self.listener = self.load_balancer.add_listener(
+            "Http",
+            port=LISTENER_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            open=False,  # the security group above already admits port 80
+            default_action=elbv2.ListenerAction.fixed_response(
+                404, content_type="text/plain", message_body="Not found"
+            ),
+        )
+
+        self.robots_rule = elbv2.ApplicationListenerRule(
+            self,
+            "RobotsTxt",
+            listener=self.listener,
+            priority=ROBOTS_PRIORITY,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/robots.txt"])],
+            action=elbv2.ListenerAction.fixed_response(200, content_type="text/plain", message_body=ROBOTS_TXT),
+        )

@@ -1,0 +1,73 @@
+"""One Dash app, with its own lifecycle: deployed, updated and removed independently of the others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.constructs.dash_service import DashService
+from infra.constructs.network import Network
+from infra.constructs.platform import Platform
+
+
+class AppStack(Stack):
+    """A `DashService` for one configured app, wired to the shared platform and the stateful resources.
+
+    Attributes:
+        dash: the `DashService` (`dash.service`, `dash.target_group`, `dash.listener_rule`, ...).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        app: AppConfig,
+        image_tag: str,
+        repository: ecr.IRepository,
+        bucket: s3.IBucket,
+        network: Network,
+        platform: Platform,
+        log_retention_days: int = 30,
+        **kwargs: Any,
+    ) -> None:
+        """`kwargs` are `Stack` options (env, description, ...)."""
+        super().__init__(scope, construct_id, **kwargs)
+        # Refer to the repository by name in this stack: its URI is then built from this stack's own
+        # account/region instead of by splitting the cross-stack ARN (which cfn-lint rejects for
+        # Fn::GetStackOutput references), and pull rights stay scoped to that one repository.
+        local_repository = ecr.Repository.from_repository_name(self, "Repository", repository.repository_name)
+        self.dash = DashService(
+            self,
+            "Dash",
+            cluster=platform.cluster,
+            listener=platform.listener,
+            load_balancer_security_group=platform.load_balancer_security_group,
+            image=ecs.ContainerImage.from_ecr_repository(local_repository, image_tag),
+            bucket=bucket,
+            data_key=app.data_key,
+            priority=app.priority,
+            path_pattern=app.path,
+            title=app.title,
+            cpu=app.cpu,
+            memory_mib=app.memory_mib,
+            stickiness=Duration.minutes(app.stickiness_minutes),
+            health_check_grace_period=Duration.seconds(app.health_check_grace_seconds),
+            log_retention_days=log_retention_days,
+            task_subnets=network.task_subnets,
+            assign_public_ip=network.tasks_are_public,
+        )
+
+        CfnOutput(
+            self,
+            "Url",
+            value=f"http://{platform.load_balancer.load_balancer_dns_name}{app.url_prefix}",
+            description=f"Where the {app.name} app is served",
+        )
+        CfnOutput(self, "ServiceName", value=self.dash.service.service_name, description="The ECS service")

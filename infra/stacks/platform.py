@@ -1,0 +1,44 @@
+"""The shared, stateless platform: network, ECS cluster and load balancer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.constructs.network import Network
+from infra.constructs.platform import Platform
+
+
+class PlatformStack(Stack):
+    """VPC, ECS cluster and internet-facing ALB shared by all app stacks.
+
+    Attributes:
+        network: the `Network` (`network.vpc`, `network.task_subnets`, `network.tasks_are_public`).
+        platform: the `Platform` (`cluster`, `load_balancer`, `load_balancer_security_group`, `listener`).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        nat_gateways: int = 0,
+        log_retention_days: int = 30,
+        access_log_bucket: s3.IBucket | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`kwargs` are `Stack` options (env, description, ...)."""
+        super().__init__(scope, construct_id, **kwargs)
+        self.network = Network(self, "Network", nat_gateways=nat_gateways, flow_log_retention_days=log_retention_days)
+        self.platform = Platform(self, "Platform", vpc=self.network.vpc, access_log_bucket=access_log_bucket)
+
+        CfnOutput(self, "ClusterName", value=self.platform.cluster.cluster_name, description="The ECS cluster")
+        CfnOutput(
+            self,
+            "LoadBalancerDnsName",
+            value=self.platform.load_balancer.load_balancer_dns_name,
+            description="The ALB every app is served from",
+        )

@@ -1,0 +1,95 @@
+"""Synthesize the ZeroDash app once per session per configuration; tests read templates from these builds.
+
+Each build mirrors app.py: context from cdk.json plus overrides, every stack built by `infra.app_builder.build`,
+cdk-nag's AwsSolutionsChecks applied, synthesized into a temporary cloud-assembly directory (used by the cfn-lint
+test). Synthesis is slow (jsii), so only two builds exist:
+
+- `default_build`: cdk.json's defaults with imageTag "test-tag" (one app "dashboard" at "/*", no NAT).
+- `nat_build`: natGateways=1, two apps ("dashboard" at "/*", "sales" at "/sales/*"), sampleData=false,
+  retainData=false.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from infra.app_builder import OFFLINE_ACCOUNT, ZeroDashStacks, build
+from infra.config import load_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV = cdk.Environment(account=OFFLINE_ACCOUNT, region="us-east-1")
+
+
+def cdk_json_context() -> dict[str, Any]:
+    return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+
+
+@dataclass
+class Build:
+    app: cdk.App
+    stacks: ZeroDashStacks
+    outdir: Path
+    _templates: dict[str, Template] = field(default_factory=dict)
+
+    def template(self, stack: cdk.Stack) -> Template:
+        if stack.stack_name not in self._templates:
+            self._templates[stack.stack_name] = Template.from_stack(stack)
+        return self._templates[stack.stack_name]
+
+    @property
+    def all_stacks(self) -> list[cdk.Stack]:
+        return [self.stacks.stateful, self.stacks.platform, *self.stacks.apps]
+
+
+def synthesize(outdir: Path, **overrides: Any) -> Build:
+    """Build and synthesize the app as app.py does; a cdk-nag error fails here with the full validation report."""
+    app = cdk.App(outdir=str(outdir), context={**cdk_json_context(), "imageTag": "test-tag", **overrides})
+    stacks = build(app, load_config(app.node.try_get_context), ENV)
+    cdk.Aspects.of(app).add(AwsSolutionsChecks())
+    try:
+        app.synth()
+    except RuntimeError as error:  # CDK fails synthesis on error annotations (e.g. unacknowledged cdk-nag errors)
+        report = outdir / "validation-report.json"
+        details = report.read_text() if report.exists() else ""
+        raise AssertionError(f"synthesis failed: {error}\n{details}") from None
+    return Build(app=app, stacks=stacks, outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return synthesize(tmp_path_factory.mktemp("cdk-default"))
+
+
+@pytest.fixture(scope="session")
+def nat_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    apps = [{"name": "dashboard", "path": "/*"}, {"name": "sales", "path": "/sales/*", "title": "Sales"}]
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-nat"),
+        natGateways="1",
+        apps=json.dumps(apps),
+        sampleData="false",
+        retainData="false",
+    )
+
+
+@pytest.fixture(scope="session")
+def stateful(default_build: Build) -> Template:
+    return default_build.template(default_build.stacks.stateful)
+
+
+@pytest.fixture(scope="session")
+def platform(default_build: Build) -> Template:
+    return default_build.template(default_build.stacks.platform)
+
+
+@pytest.fixture(scope="session")
+def app_stack(default_build: Build) -> Template:
+    return default_build.template(default_build.stacks.apps[0])

@@ -1,0 +1,151 @@
+"""The platform stack: VPC, cluster, load balancer and listener."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Match, Template
+
+from tests.infra.conftest import Build
+
+
+def test_default_vpc_has_no_nat_gateway(platform: Template) -> None:
+    platform.resource_count_is("AWS::EC2::NatGateway", 0)
+
+
+def test_default_vpc_has_only_two_public_subnets(platform: Template) -> None:
+    platform.resource_count_is("AWS::EC2::Subnet", 2)
+    platform.all_resources_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": True})
+
+
+def test_one_nat_gateway_adds_private_subnets(nat_build: Build) -> None:
+    template = nat_build.template(nat_build.stacks.platform)
+    template.resource_count_is("AWS::EC2::NatGateway", 1)
+    assert len(template.find_resources("AWS::EC2::Subnet", {"Properties": {"MapPublicIpOnLaunch": False}})) == 2
+
+
+def test_vpc_has_an_s3_gateway_endpoint(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "VpcEndpointType": "Gateway",
+            "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]},
+        },
+    )
+
+
+def test_vpc_logs_rejected_flows_with_retention(platform: Template) -> None:
+    platform.has_resource_properties("AWS::EC2::FlowLog", {"ResourceType": "VPC", "TrafficType": "REJECT"})
+    platform.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_load_balancer_is_internet_facing_and_drops_invalid_headers(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "Scheme": "internet-facing",
+            "Type": "application",
+            "LoadBalancerAttributes": Match.array_with(
+                [
+                    {"Key": "deletion_protection.enabled", "Value": "false"},
+                    {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+                ]
+            ),
+        },
+    )
+
+
+def test_load_balancer_writes_access_logs_to_the_log_bucket(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "LoadBalancerAttributes": Match.array_with(
+                [
+                    {"Key": "access_logs.s3.enabled", "Value": "true"},
+                    {"Key": "access_logs.s3.prefix", "Value": "alb"},
+                ]
+            )
+        },
+    )
+
+
+def test_load_balancer_security_group_admits_only_http_from_anywhere(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": Match.string_like_regexp("ZeroDash ALB"),
+            "SecurityGroupIngress": [
+                Match.object_like({"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80})
+            ],
+        },
+    )
+
+
+def test_load_balancer_security_group_sends_only_to_port_8050_in_the_vpc(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": Match.string_like_regexp("ZeroDash ALB"),
+            "SecurityGroupEgress": [
+                Match.object_like(
+                    {
+                        "CidrIp": {"Fn::GetAtt": [Match.string_like_regexp("Vpc"), "CidrBlock"]},
+                        "IpProtocol": "tcp",
+                        "FromPort": 8050,
+                        "ToPort": 8050,
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_listener_answers_404_for_unclaimed_paths(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 80,
+            "Protocol": "HTTP",
+            "DefaultActions": [
+                {
+                    "Type": "fixed-response",
+                    "FixedResponseConfig": {
+                        "StatusCode": "404",
+                        "ContentType": "text/plain",
+                        "MessageBody": "Not found",
+                    },
+                }
+            ],
+        },
+    )
+
+
+def test_listener_answers_robots_txt_itself_before_any_app(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        {
+            "Priority": 1,
+            "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/robots.txt"]}}],
+            "Actions": [
+                {
+                    "Type": "fixed-response",
+                    "FixedResponseConfig": {
+                        "StatusCode": "200",
+                        "ContentType": "text/plain",
+                        "MessageBody": "User-agent: *\nDisallow: /\n",
+                    },
+                }
+            ],
+        },
+    )
+
+
+def test_cluster_exists_without_container_insights(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::ECS::Cluster", {"ClusterSettings": [{"Name": "containerInsights", "Value": "disabled"}]}
+    )
+
+
+def test_outputs_cluster_name_and_load_balancer_dns_name(platform: Template) -> None:
+    platform.has_output("ClusterName", {"Value": {"Ref": Match.string_like_regexp("Cluster")}})
+    platform.has_output(
+        "LoadBalancerDnsName", {"Value": {"Fn::GetAtt": [Match.string_like_regexp("LoadBalancer"), "DNSName"]}}
+    )
