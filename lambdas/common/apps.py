@@ -1,0 +1,127 @@
+"""The environment contract: which AWS resources belong to one app, read from a JSON object (pure, no AWS).
+
+Both Lambdas read the same app object (the scaler a JSON list of them in ZERODASH_APPS, the waker one in
+ZERODASH_APP). Only ARNs and names are passed; the CloudWatch dimensions and the Application Auto
+Scaling resource id are derived from them here, so infra cannot pass a mismatching pair.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from common.policy import Policy, parse_policy
+
+_TARGET_GROUP_ARN = re.compile(r"^arn:[\w-]+:elasticloadbalancing:[\w-]+:\d{12}:(targetgroup/[\w-]+/[0-9a-f]+)$")
+_RULE_ARN = re.compile(
+    r"^arn:[\w-]+:elasticloadbalancing:[\w-]+:\d{12}:listener-rule/(app/[\w-]+/[0-9a-f]+)/[0-9a-f]+/[0-9a-f]+$"
+)
+_CLUSTER = re.compile(r"^(?:arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster/)?([\w-]{1,255})$")
+_SERVICE = re.compile(r"^(?:arn:[\w-]+:ecs:[\w-]+:\d{12}:service/(?:[\w-]+/)?)?([\w-]{1,255})$")
+
+
+class AppSpecError(ValueError):
+    """The app object in the environment is incomplete or malformed; the message names the key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppSpec:
+    """One app's resources and policy, as the scaler and the waker see them."""
+
+    name: str
+    title: str
+    cluster: str
+    service: str
+    rule_arn: str
+    service_target_group_arn: str
+    waker_target_group_arn: str
+    policy: Policy
+    expected_start_seconds: int = 60
+    refresh_seconds: int = 5
+
+    @property
+    def cluster_name(self) -> str:
+        return _match(_CLUSTER, self.cluster, "cluster")
+
+    @property
+    def service_name(self) -> str:
+        return _match(_SERVICE, self.service, "service")
+
+    @property
+    def load_balancer_dimension(self) -> str:
+        """CloudWatch's LoadBalancer dimension, "app/<name>/<id>", from the listener rule ARN."""
+        return _match(_RULE_ARN, self.rule_arn, "ruleArn")
+
+    @property
+    def service_target_group_dimension(self) -> str:
+        return _match(_TARGET_GROUP_ARN, self.service_target_group_arn, "serviceTargetGroupArn")
+
+    @property
+    def waker_target_group_dimension(self) -> str:
+        return _match(_TARGET_GROUP_ARN, self.waker_target_group_arn, "wakerTargetGroupArn")
+
+    @property
+    def scalable_target_id(self) -> str:
+        """Application Auto Scaling's ResourceId for the service's desired count."""
+        return f"service/{self.cluster_name}/{self.service_name}"
+
+
+def _match(pattern: re.Pattern[str], value: str, key: str) -> str:
+    match = pattern.fullmatch(value)
+    if not match:
+        raise AppSpecError(f"{key}: {value!r} is not a valid ARN or name for this key")
+    return match.group(1)
+
+
+_REQUIRED = ("name", "cluster", "service", "ruleArn", "serviceTargetGroupArn", "wakerTargetGroupArn")
+
+
+def parse_app(raw: Mapping[str, Any]) -> AppSpec:
+    missing = [key for key in _REQUIRED if not raw.get(key)]
+    if missing:
+        raise AppSpecError(f"app object is missing {', '.join(missing)}")
+    spec = AppSpec(
+        name=str(raw["name"]),
+        title=str(raw.get("title") or raw["name"]),
+        cluster=str(raw["cluster"]),
+        service=str(raw["service"]),
+        rule_arn=str(raw["ruleArn"]),
+        service_target_group_arn=str(raw["serviceTargetGroupArn"]),
+        waker_target_group_arn=str(raw["wakerTargetGroupArn"]),
+        policy=parse_policy(raw),
+        expected_start_seconds=int(raw.get("expectedStartSeconds", 60)),
+        refresh_seconds=int(raw.get("refreshSeconds", 5)),
+    )
+    # Derive everything once so a malformed ARN fails at cold start, not in the middle of a run.
+    _ = (spec.cluster_name, spec.service_name, spec.load_balancer_dimension, spec.service_target_group_dimension)
+    _ = spec.waker_target_group_dimension
+    return spec
+
+
+def parse_apps(text: str) -> tuple[AppSpec, ...]:
+    """ZERODASH_APPS: a JSON list of app objects."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AppSpecError(f"ZERODASH_APPS is not valid JSON: {error}") from None
+    if not isinstance(raw, list) or not all(isinstance(entry, Mapping) for entry in raw):
+        raise AppSpecError("ZERODASH_APPS must be a JSON list of app objects")
+    apps = tuple(parse_app(entry) for entry in raw)
+    names = [app.name for app in apps]
+    if len(set(names)) != len(names):
+        raise AppSpecError("ZERODASH_APPS: app names must be unique")
+    return apps
+
+
+def parse_one_app(text: str) -> AppSpec:
+    """ZERODASH_APP: one JSON app object (the waker serves exactly one app)."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AppSpecError(f"ZERODASH_APP is not valid JSON: {error}") from None
+    if not isinstance(raw, Mapping):
+        raise AppSpecError("ZERODASH_APP must be a JSON object")
+    return parse_app(raw)

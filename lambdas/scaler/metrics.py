@@ -1,0 +1,118 @@
+"""One batched CloudWatch GetMetricData request for every app, and its results as Traffic (pure).
+
+Per app three queries, all Sum over 60 s: RequestCount of the service's target group and of the waker's
+target group (AWS/ApplicationELB, dimensions LoadBalancer + TargetGroup), and the waker's own
+WakeRequests (ZeroDash namespace, dimension App, written through the embedded metric format). A call
+takes at most 500 queries, so up to 166 apps share one call; more apps are split into several calls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from common.apps import AppSpec
+from scaler.traffic import Traffic
+
+MAX_QUERIES_PER_CALL = 500
+QUERIES_PER_APP = 3
+METRIC_NAMESPACE = "ZeroDash"
+WAKE_METRIC = "WakeRequests"
+# Minutes read beyond the longest idle window: CloudWatch publishes ALB datapoints a minute or two late.
+EXTRA_MINUTES = 3
+
+_OK_STATUSES = {"Complete", "PartialData"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryWindow:
+    start: datetime
+    end: datetime
+
+
+def floor_minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def query_window(apps: Sequence[AppSpec], now: datetime) -> QueryWindow:
+    """From the start of the longest idle window (plus a margin) to the end of the current minute."""
+    lookback = max(app.policy.idle_minutes for app in apps) + EXTRA_MINUTES
+    current = floor_minute(now)
+    return QueryWindow(start=current - timedelta(minutes=lookback), end=current + timedelta(minutes=1))
+
+
+def query_id(index: int, series: str) -> str:
+    """GetMetricData ids must start with a lowercase letter and use only letters, digits and _."""
+    return f"a{index}_{series}"
+
+
+def _request_count(lb: str, tg: str) -> dict[str, Any]:
+    return {
+        "Namespace": "AWS/ApplicationELB",
+        "MetricName": "RequestCount",
+        # moto matches dimensions in the order they were put; AWS does not care. Tests put them in this order.
+        "Dimensions": [{"Name": "LoadBalancer", "Value": lb}, {"Name": "TargetGroup", "Value": tg}],
+    }
+
+
+def _query(query: str, metric: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "Id": query,
+        "MetricStat": {"Metric": dict(metric), "Period": 60, "Stat": "Sum"},
+        "ReturnData": True,
+    }
+
+
+def build_queries(apps: Sequence[AppSpec]) -> list[dict[str, Any]]:
+    queries: list[dict[str, Any]] = []
+    for index, app in enumerate(apps):
+        lb = app.load_balancer_dimension
+        queries.append(_query(query_id(index, "svc"), _request_count(lb, app.service_target_group_dimension)))
+        queries.append(_query(query_id(index, "wkr"), _request_count(lb, app.waker_target_group_dimension)))
+        wake_metric = {
+            "Namespace": METRIC_NAMESPACE,
+            "MetricName": WAKE_METRIC,
+            "Dimensions": [{"Name": "App", "Value": app.name}],
+        }
+        queries.append(_query(query_id(index, "wake"), wake_metric))
+    return queries
+
+
+def batches(queries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [list(queries[i : i + MAX_QUERIES_PER_CALL]) for i in range(0, len(queries), MAX_QUERIES_PER_CALL)]
+
+
+def parse_results(apps: Sequence[AppSpec], results: Iterable[Mapping[str, Any]]) -> dict[str, Traffic]:
+    """Merge MetricDataResults (from every page and call) into Traffic per app name.
+
+    A result with no datapoints means no requests (the ALB is silent in idle minutes). A query with no
+    result at all, or one CloudWatch answered with an error status, leaves that app's traffic incomplete.
+    """
+    series: dict[str, dict[datetime, float]] = defaultdict(dict)
+    answered: set[str] = set()
+    failed: set[str] = set()
+    for result in results:
+        query = str(result["Id"])
+        answered.add(query)
+        if result.get("StatusCode", "Complete") not in _OK_STATUSES:
+            failed.add(query)
+        points = series[query]
+        for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+            minute = floor_minute(stamp)
+            points[minute] = points.get(minute, 0.0) + float(value)
+
+    traffic: dict[str, Traffic] = {}
+    for index, app in enumerate(apps):
+        ids = {name: query_id(index, name) for name in ("svc", "wkr", "wake")}
+        needed = (ids["svc"], ids["wkr"])
+        complete = all(query in answered and query not in failed for query in needed)
+        traffic[app.name] = Traffic(
+            service=dict(series.get(ids["svc"], {})),
+            waker=dict(series.get(ids["wkr"], {})),
+            wakes=dict(series.get(ids["wake"], {})),
+            complete=complete,
+        )
+    return traffic

@@ -1,0 +1,54 @@
+"""ALB Lambda target responses (pure).
+
+When the target group has multi-value headers enabled, the ALB ignores `headers` in the response and
+reads `multiValueHeaders` instead, so every response is built in the form the request arrived in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def response(status: int, body: str, headers: Mapping[str, str], *, multi_value: bool) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "statusCode": status,
+        "statusDescription": f"{status} {HTTPStatus(status).phrase}",
+        "isBase64Encoded": False,
+        "body": body,
+    }
+    if multi_value:
+        answer["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
+    else:
+        answer["headers"] = dict(headers)
+    return answer
+
+
+def holding_page(body: str, *, multi_value: bool) -> dict[str, Any]:
+    headers = {"Content-Type": "text/html; charset=utf-8", **NO_STORE}
+    return response(200, body, headers, multi_value=multi_value)
+
+
+def redirect(location: str, *, multi_value: bool) -> dict[str, Any]:
+    return response(302, "", {"Location": location, **NO_STORE}, multi_value=multi_value)
+
+
+def json_unavailable(message: str, retry_after: int, *, multi_value: bool) -> dict[str, Any]:
+    body = json.dumps({"error": "starting", "message": message, "retryAfter": retry_after})
+    headers = {"Content-Type": "application/json", "Retry-After": str(retry_after), **NO_STORE}
+    return response(503, body, headers, multi_value=multi_value)
+
+
+def asleep_for_bots(*, multi_value: bool) -> dict[str, Any]:
+    """503 + Retry-After is what crawlers treat as "temporarily unavailable, come back later"."""
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "3600", **NO_STORE}
+    return response(503, "This app is asleep.\n", headers, multi_value=multi_value)
+
+
+def robots_txt(*, multi_value: bool) -> dict[str, Any]:
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    return response(200, "User-agent: *\nDisallow: /\n", headers, multi_value=multi_value)
