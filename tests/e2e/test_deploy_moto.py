@@ -1,0 +1,242 @@
+"""Deploy smoke test: the pinned CDK CLI bootstraps and deploys every stack into a local moto server.
+
+Given a moto server on loopback (patched by scripts/moto_deploy.py where moto's CloudFormation
+falls short of AWS; see that module's docstring), when `cdk bootstrap` and `cdk deploy --all` run
+against it, then the resources exist as configured, and a redeploy with a new image tag updates
+the service without resetting the desired count the scaler set.
+
+Not exercised here: Lambda-backed custom resources (the sample-data BucketDeployment, the default
+security group restriction) are accepted but their handlers never run, so the bucket stays empty;
+moto marks targets healthy and runs no tasks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.deploy
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "ZdSmoke"
+STATEFUL, PLATFORM, APP = f"{PREFIX}-Stateful", f"{PREFIX}-Platform", f"{PREFIX}-App-dashboard"
+FIRST_TAG, SECOND_TAG = "smoke-test", "smoke-test-2"
+
+
+def _load_runner() -> ModuleType:
+    path = REPO_ROOT / "scripts" / "moto_deploy.py"
+    spec = importlib.util.spec_from_file_location("moto_deploy", path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+md = _load_runner()
+
+
+@dataclass
+class Deployment:
+    endpoint: str
+    env: dict[str, str]
+    work_dir: Path
+    moto_log: Path
+    timings: dict[str, float]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=md.REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def deploy(self, image_tag: str) -> None:
+        context = {"imageTag": image_tag, "stackPrefix": PREFIX}
+        try:
+            result = md.deploy_all(self.env, context=context, output_dir=self.work_dir)
+        except md.CdkCommandError as error:
+            pytest.fail(f"{error}\n--- moto log tail ---\n{_tail(self.moto_log)}", pytrace=False)
+        self.timings[f"deploy {image_tag}"] = result.seconds
+
+    def outputs(self, stack: str) -> dict[str, str]:
+        described = self.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+    def resources(self, stack: str, resource_type: str) -> list[str]:
+        summaries = self.client("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
+        return [r["PhysicalResourceId"] for r in summaries if r["ResourceType"] == resource_type]
+
+    def only_resource(self, stack: str, resource_type: str) -> str:
+        found = self.resources(stack, resource_type)
+        assert len(found) == 1, f"expected one {resource_type} in {stack}, found {found}"
+        return found[0]
+
+    def service(self) -> dict[str, Any]:
+        cluster = self.outputs(PLATFORM)["ClusterName"]
+        services = self.client("ecs").describe_services(cluster=cluster, services=[self.outputs(APP)["ServiceName"]])
+        assert services["services"], services.get("failures")
+        return services["services"][0]
+
+    def task_definition(self) -> dict[str, Any]:
+        arn = self.service()["taskDefinition"]
+        return self.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    if not md.CDK_BIN.exists():
+        pytest.skip(f"CDK CLI not installed at {md.CDK_BIN} (run `npm ci`)")
+    work_dir = tmp_path_factory.mktemp("moto-deploy")
+    with md.moto_server(work_dir) as server:
+        deployment = Deployment(
+            endpoint=server.endpoint,
+            env=md.aws_env(server.endpoint),
+            work_dir=work_dir,
+            moto_log=server.log_path,
+            timings={},
+        )
+        try:
+            deployment.timings["bootstrap"] = md.bootstrap(deployment.env, work_dir=work_dir).seconds
+        except md.CdkCommandError as error:
+            pytest.fail(f"{error}\n--- moto log tail ---\n{_tail(server.log_path)}", pytrace=False)
+        deployment.deploy(FIRST_TAG)
+        yield deployment
+        print(f"\ndeploy smoke timings: {json.dumps({k: round(v, 1) for k, v in deployment.timings.items()})}")
+
+
+def test_every_stack_is_deployed(deployment: Deployment) -> None:
+    stacks = deployment.client("cloudformation").describe_stacks()["Stacks"]
+    status = {s["StackName"]: s["StackStatus"] for s in stacks}
+
+    assert {name: status.get(name) for name in (STATEFUL, PLATFORM, APP)} == {
+        STATEFUL: "CREATE_COMPLETE",
+        PLATFORM: "CREATE_COMPLETE",
+        APP: "CREATE_COMPLETE",
+    }
+
+
+def test_app_url_output_points_at_the_load_balancer(deployment: Deployment) -> None:
+    load_balancer_arn = deployment.only_resource(PLATFORM, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    balancers = deployment.client("elbv2").describe_load_balancers(LoadBalancerArns=[load_balancer_arn])
+    dns_name = balancers["LoadBalancers"][0]["DNSName"]
+
+    assert deployment.outputs(APP)["Url"] == f"http://{dns_name}/"
+
+
+def test_data_bucket_exists(deployment: Deployment) -> None:
+    bucket = deployment.outputs(STATEFUL)["BucketName"]
+
+    assert bucket in deployment.resources(STATEFUL, "AWS::S3::Bucket")
+    deployment.client("s3").head_bucket(Bucket=bucket)
+
+
+def test_repository_has_immutable_tags_and_scans_on_push(deployment: Deployment) -> None:
+    name = deployment.only_resource(STATEFUL, "AWS::ECR::Repository")
+
+    repository = deployment.client("ecr").describe_repositories(repositoryNames=[name])["repositories"][0]
+
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert deployment.outputs(STATEFUL)["RepositoryUri"] == repository["repositoryUri"]
+
+
+def test_cluster_exists(deployment: Deployment) -> None:
+    cluster = deployment.outputs(PLATFORM)["ClusterName"]
+
+    described = deployment.client("ecs").describe_clusters(clusters=[cluster])["clusters"]
+
+    assert [c["status"] for c in described] == ["ACTIVE"]
+
+
+def test_service_runs_the_configured_fargate_task(deployment: Deployment) -> None:
+    service = deployment.service()
+    task = deployment.task_definition()
+    (container,) = task["containerDefinitions"]
+
+    assert service["status"] == "ACTIVE"
+    assert service["launchType"] == "FARGATE"
+    assert (task["cpu"], task["memory"]) == ("512", "1024")
+    assert task["requiresCompatibilities"] == ["FARGATE"]
+    assert [m["containerPort"] for m in container["portMappings"]] == [8050]
+    assert container["image"].endswith(f":{FIRST_TAG}")
+
+
+def test_target_group_health_check_is_fast(deployment: Deployment) -> None:
+    arn = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
+
+    (group,) = deployment.client("elbv2").describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
+
+    assert group["HealthCheckPath"] == "/health"
+    assert group["HealthCheckIntervalSeconds"] == 10
+    assert group["HealthCheckTimeoutSeconds"] == 5
+    assert group["HealthyThresholdCount"] == 2
+    assert group["TargetType"] == "ip"
+
+
+def test_service_registers_its_container_in_the_target_group(deployment: Deployment) -> None:
+    arn = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
+
+    load_balancers = deployment.service()["loadBalancers"]
+
+    assert [(lb["targetGroupArn"], lb["containerPort"]) for lb in load_balancers] == [(arn, 8050)]
+
+
+def test_listener_rule_forwards_to_the_target_group(deployment: Deployment) -> None:
+    target_group = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    rule_arn = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::ListenerRule")
+
+    (rule,) = deployment.client("elbv2").describe_rules(RuleArns=[rule_arn])["Rules"]
+    forwards = [a for a in rule["Actions"] if a["Type"] == "forward"]
+
+    assert len(forwards) == 1
+    targets = forwards[0].get("ForwardConfig", {}).get("TargetGroups") or [forwards[0]]
+    assert [t["TargetGroupArn"] for t in targets] == [target_group]
+
+
+def test_template_leaves_desired_count_to_the_live_service(deployment: Deployment) -> None:
+    template = deployment.client("cloudformation").get_template(StackName=APP)["TemplateBody"]
+    template = json.loads(template) if isinstance(template, str) else template
+    services = [r for r in template["Resources"].values() if r["Type"] == "AWS::ECS::Service"]
+
+    assert len(services) == 1
+    assert "DesiredCount" not in services[0]["Properties"]
+
+
+# Runs after the checks above: it changes the deployment (new task definition revision, desired count 0).
+def test_redeploy_with_new_image_keeps_the_scaled_down_desired_count(deployment: Deployment) -> None:
+    service = deployment.service()
+    ecs = deployment.client("ecs")
+    ecs.update_service(cluster=service["clusterArn"], service=service["serviceArn"], desiredCount=0)  # as the scaler
+
+    deployment.deploy(SECOND_TAG)
+
+    updated = deployment.service()
+    assert updated["taskDefinition"] != service["taskDefinition"], "the redeploy did not update the service"
+    assert deployment.task_definition()["containerDefinitions"][0]["image"].endswith(f":{SECOND_TAG}")
+    assert updated["desiredCount"] == 0
+    assert deployment.client("cloudformation").describe_stacks(StackName=APP)["Stacks"][0]["StackStatus"] == (
+        "UPDATE_COMPLETE"
+    )
+
+
+def test_moto_server_logged_no_tracebacks(deployment: Deployment) -> None:
+    # moto swallows some exceptions during stack updates; a traceback means a resource silently went missing
+    log = deployment.moto_log.read_text(errors="replace")
+
+    assert "Traceback" not in log, _tail(deployment.moto_log, 60)
