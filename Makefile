@@ -10,7 +10,7 @@ CDK := node_modules/.bin/cdk
 IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 CDK_FLAGS := --no-notices --no-version-reporting
 
-.PHONY: help dev test lint format synth deploy image clean
+.PHONY: help dev test lint format synth deploy image status clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ deploy: $(BIN)/.installed node_modules/.installed ## Deploy every stack (needs A
 		echo "IMAGE_TAG is required: push an image to the ECR repository and run 'make deploy IMAGE_TAG=<tag>' (README, Deploy)"; \
 		exit 2; fi
 	$(CDK) deploy --all $(CDK_FLAGS) -c imageTag=$(IMAGE_TAG)
+
+status: $(BIN)/.installed ## Show each app's state, last request and time to sleep (needs AWS credentials)
+	$(BIN)/python -m zerodash status
 
 image: ## Build the container image (docker if it runs, else buildah)
 	scripts/build_image.sh

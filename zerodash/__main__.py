@@ -1,0 +1,5 @@
+"""`python -m zerodash ...`"""
+
+from zerodash.cli import main
+
+raise SystemExit(main())
