@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import App, Environment
+from aws_cdk import App, Environment, Stack
 
 from infra.config import ZeroDashConfig
 from infra.stacks.app_stack import AppStack
 from infra.stacks.platform import PlatformStack
+from infra.stacks.scaler import ScalerStack
 from infra.stacks.stateful import StatefulStack
 
 # Used when no AWS credentials are around: cdk.json pins this account's availability zones, so synth works offline.
@@ -25,6 +26,11 @@ class ZeroDashStacks:
     stateful: StatefulStack
     platform: PlatformStack
     apps: tuple[AppStack, ...]
+    scaler: ScalerStack | None = None  # None with scaleToZero=false
+
+    @property
+    def all(self) -> tuple[Stack, ...]:
+        return (self.stateful, self.platform, *self.apps, *((self.scaler,) if self.scaler else ()))
 
 
 def default_environment() -> Environment:
@@ -36,10 +42,12 @@ def default_environment() -> Environment:
 
 
 def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
-    """Add the stateful, platform and one app stack per configured app to `app`.
+    """Add the stateful, platform and one app stack per configured app to `app`, and the scaler stack.
 
-    References point one way only (stateful -> platform -> apps), so any app stack can be
-    added, updated or removed without touching the others.
+    References point one way only (stateful -> platform -> apps -> scaler), so any app stack can be
+    added, updated or removed without touching the others (the scaler follows on the same deploy).
+    With scaleToZero=false there is no scaler and no waker: apps run always on, autoscaled within
+    [minTasks, maxTasks].
     """
     prefix = config.stack_prefix
     stateful = StatefulStack(
@@ -61,6 +69,7 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
         nat_gateways=config.nat_gateways,
         log_retention_days=config.log_retention_days,
         access_log_bucket=stateful.data.log_bucket,
+        block_bots=config.block_bots,
     )
     apps = tuple(
         AppStack(
@@ -75,7 +84,21 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             network=platform.network,
             platform=platform.platform,
             log_retention_days=config.log_retention_days,
+            scale_to_zero=config.scale_to_zero,
         )
         for app_config in config.apps
     )
-    return ZeroDashStacks(stateful=stateful, platform=platform, apps=apps)
+    scaler = None
+    if config.scale_to_zero:
+        scaler = ScalerStack(
+            app,
+            f"{prefix}-Scaler",
+            env=env,
+            description="ZeroDash: the scaler that sleeps idle apps and finishes wakes",
+            apps=[stack.scale_to_zero_app for stack in apps if stack.scale_to_zero_app is not None],
+            rate_minutes=config.scaler_rate_minutes,
+            log_retention_days=config.log_retention_days,
+        )
+        for stack in apps:
+            scaler.add_stack_dependency(stack)
+    return ZeroDashStacks(stateful=stateful, platform=platform, apps=apps, scaler=scaler)

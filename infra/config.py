@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+# lambdas/ is the root of the Lambda code asset, whose modules import each other as `common.x` (see
+# lambdas/README.md). It is put on sys.path here, once, so that the scale-to-zero policy (task range,
+# idle times, keep-warm windows) is validated at synth time by the very parser the Lambdas run at cold
+# start. `append` so nothing installed is shadowed; common/policy.py is pure (standard library only).
+LAMBDAS_DIR = Path(__file__).resolve().parents[1] / "lambdas"
+if str(LAMBDAS_DIR) not in sys.path:
+    sys.path.append(str(LAMBDAS_DIR))
+
+from common.policy import PolicyError, parse_policy, parse_window  # noqa: E402
 
 # Fargate's supported task sizes: cpu units -> allowed memory (MiB).
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
@@ -59,7 +71,11 @@ APP_PATH_PATTERN = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*\*$")
 DATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.(?:csv|parquet)$")
 CATCH_ALL_PATH = "/*"
 CATCH_ALL_PRIORITY = 50000  # ALB's highest rule priority: evaluated last
-FIRST_APP_PRIORITY = 2  # priority 1 is the platform's /robots.txt rule
+# Listener rule priorities 1..9 are reserved for the platform's own rules (1: /robots.txt, 2-3: turning
+# bots and monitors away); apps start at 10.
+FIRST_APP_PRIORITY = 10
+MAX_TASKS = 1000  # an upper bound that catches typos; ECS allows more
+KEEP_WARM_KEYS = ("days", "start", "end", "timeZone")
 
 
 class ConfigError(ValueError):
@@ -68,6 +84,44 @@ class ConfigError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeepWarmConfig:
+    """A window in which the app never sleeps, as written in the config (validated by common.policy)."""
+
+    days: str = "daily"
+    start: str
+    end: str
+    time_zone: str = "UTC"
+
+    def to_json(self) -> dict[str, str]:
+        """The window as the Lambdas' environment contract spells it."""
+        return {"days": self.days, "start": self.start, "end": self.end, "timeZone": self.time_zone}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScalingConfig:
+    """How one app scales: to zero and back (scaler and waker) and 1..max while awake (target tracking)."""
+
+    idle_minutes: int = 15
+    min_awake_minutes: int = 5
+    min_tasks: int = 1
+    max_tasks: int = 2
+    keep_warm: tuple[KeepWarmConfig, ...] = ()
+    target_requests_per_target: int = 100
+    expected_start_seconds: int = 60
+
+    def policy_json(self) -> dict[str, Any]:
+        """The policy keys of the Lambdas' app object (lambdas/README.md, "Environment contract")."""
+        return {
+            "idleMinutes": self.idle_minutes,
+            "minAwakeMinutes": self.min_awake_minutes,
+            "minTasks": self.min_tasks,
+            "maxTasks": self.max_tasks,
+            "keepWarm": [window.to_json() for window in self.keep_warm],
+            "expectedStartSeconds": self.expected_start_seconds,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +137,7 @@ class AppConfig:
     stickiness_minutes: int = 10
     health_check_grace_seconds: int = 60
     priority: int
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
 
     @property
     def url_prefix(self) -> str:
@@ -104,6 +159,9 @@ class ZeroDashConfig:
     ecr_keep_images: int = 10
     log_retention_days: int = 30
     sample_data: bool = True
+    scaler_rate_minutes: int = 1
+    scale_to_zero: bool = True
+    block_bots: bool = True
 
     @property
     def private_tasks(self) -> bool:
@@ -123,6 +181,13 @@ _APP_KEYS = {
     "stickinessMinutes": "stickiness_minutes",
     "healthCheckGraceSeconds": "health_check_grace_seconds",
     "priority": "priority",
+    "idleMinutes": "scaling.idle_minutes",
+    "minAwakeMinutes": "scaling.min_awake_minutes",
+    "minTasks": "scaling.min_tasks",
+    "maxTasks": "scaling.max_tasks",
+    "keepWarm": "scaling.keep_warm",
+    "targetRequestsPerTarget": "scaling.target_requests_per_target",
+    "expectedStartSeconds": "scaling.expected_start_seconds",
 }
 
 
@@ -158,6 +223,9 @@ def load_config(get_context: Callable[[str], Any]) -> ZeroDashConfig:
         ecr_keep_images=_int(get_context, "ecrKeepImages", default=10, allowed=range(1, 1001)),
         log_retention_days=_int(get_context, "logRetentionDays", default=30, allowed=LOG_RETENTION_DAYS),
         sample_data=_bool(get_context, "sampleData", default=True),
+        scaler_rate_minutes=_int(get_context, "scalerRateMinutes", default=1, allowed=range(1, 61)),
+        scale_to_zero=_bool(get_context, "scaleToZero", default=True),
+        block_bots=_bool(get_context, "blockBots", default=True),
     )
 
 
@@ -173,10 +241,10 @@ def _parse_apps(raw: Any) -> tuple[AppConfig, ...]:
         raise ConfigError("apps", 'must be a non-empty list of app objects, e.g. [{"name": "dashboard"}]')
 
     apps = tuple(_parse_app(entry, index) for index, entry in enumerate(raw))
-    for field, label in (("name", "name"), ("path", "path"), ("priority", "priority")):
+    for attribute, label in (("name", "name"), ("path", "path"), ("priority", "priority")):
         seen: dict[Any, int] = {}
         for index, app in enumerate(apps):
-            value = getattr(app, field)
+            value = getattr(app, attribute)
             if value in seen:
                 raise ConfigError(f"apps[{index}].{label}", f"{value!r} is already used by apps[{seen[value]}]")
             seen[value] = index
@@ -249,7 +317,60 @@ def _parse_app(entry: Any, index: int) -> AppConfig:
             allowed=range(FIRST_APP_PRIORITY, CATCH_ALL_PRIORITY + 1),
             label=f"{prefix}.priority",
         ),
+        scaling=_parse_scaling(get, prefix),
     )
+
+
+def _parse_scaling(get: Callable[[str], Any], prefix: str) -> ScalingConfig:
+    def number(key: str, default: int, allowed: range) -> int:
+        return _int(get, key, default=default, allowed=allowed, label=f"{prefix}.{key}")
+
+    min_tasks = number("minTasks", 1, range(1, MAX_TASKS + 1))
+    scaling = ScalingConfig(
+        idle_minutes=number("idleMinutes", 15, range(1, 24 * 60 + 1)),
+        min_awake_minutes=number("minAwakeMinutes", 5, range(0, 24 * 60 + 1)),
+        min_tasks=min_tasks,
+        max_tasks=number("maxTasks", max(2, min_tasks), range(min_tasks, MAX_TASKS + 1)),
+        keep_warm=_parse_keep_warm(get("keepWarm"), f"{prefix}.keepWarm"),
+        target_requests_per_target=number("targetRequestsPerTarget", 100, range(1, 1_000_001)),
+        expected_start_seconds=number("expectedStartSeconds", 60, range(1, 3601)),
+    )
+    # The Lambdas' own parser has the last word: what passes here is what they accept at cold start.
+    try:
+        parse_policy(scaling.policy_json())
+    except PolicyError as error:
+        key, _, message = str(error).partition(": ")
+        raise ConfigError(f"{prefix}.{key}", message) from None
+    return scaling
+
+
+def _parse_keep_warm(raw: Any, label: str) -> tuple[KeepWarmConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(label, 'must be a list of windows such as {"days": "mon-fri", "start": "08:00", ...}')
+    windows = []
+    for index, entry in enumerate(raw):
+        where = f"{label}[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(where, f"must be an object with the keys {', '.join(KEEP_WARM_KEYS)}")
+        unknown = sorted(set(entry) - set(KEEP_WARM_KEYS))
+        if unknown:
+            raise ConfigError(f"{where}.{unknown[0]}", f"unknown key; allowed keys are {', '.join(KEEP_WARM_KEYS)}")
+        try:
+            parse_window(entry)
+        except PolicyError as error:
+            key, _, message = str(error).partition(": ")
+            raise ConfigError(where + key.removeprefix("keepWarm"), message) from None
+        windows.append(
+            KeepWarmConfig(
+                days=str(entry.get("days", "daily")).strip(),
+                start=str(entry["start"]).strip(),
+                end=str(entry["end"]).strip(),
+                time_zone=str(entry.get("timeZone", "UTC")),
+            )
+        )
+    return tuple(windows)
 
 
 def _int(

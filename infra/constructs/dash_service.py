@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -34,6 +35,9 @@ class DashService(Construct):
     - Service: rolls back failed deployments (circuit breaker), keeps 100% healthy during
       deploys, and has NO desired count in the template: the scaler owns it, and CloudFormation
       leaves a live count alone when the property is absent.
+    - Scalable target [min_tasks, max_tasks] with target tracking on ALBRequestCountPerTarget
+      (`requests_per_target`). While an app sleeps the scaler sets the range to [0, 0]; CloudFormation
+      only writes the range back when min/max change in the template, which wakes a sleeping app.
     - Security group: TCP 8050 only from the ALB's security group; egress HTTPS only (ECR,
       S3, CloudWatch Logs).
 
@@ -52,6 +56,8 @@ class DashService(Construct):
         target_group: the `elbv2.ApplicationTargetGroup`.
         listener_rule: the `elbv2.ApplicationListenerRule`.
         service: the `ecs.FargateService`.
+        scalable_target: the service's `appscaling.ScalableTarget` (desired count, [min_tasks, max_tasks]).
+        scaling_policy: its target-tracking `appscaling.TargetTrackingScalingPolicy`.
         url_prefix: "/" or "/<segment>/": where the app is served.
     """
 
@@ -63,6 +69,7 @@ class DashService(Construct):
         cluster: ecs.ICluster,
         listener: elbv2.IApplicationListener,
         load_balancer_security_group: ec2.ISecurityGroup,
+        load_balancer_full_name: str,
         image: ecs.ContainerImage,
         bucket: s3.IBucket,
         data_key: str,
@@ -76,12 +83,16 @@ class DashService(Construct):
         log_retention_days: int = 30,
         task_subnets: ec2.SubnetSelection | None = None,
         assign_public_ip: bool = False,
+        min_tasks: int = 1,
+        max_tasks: int = 2,
+        requests_per_target: int = 100,
     ) -> None:
         """
         Args:
             cluster: the ECS cluster (its VPC is used for the target group and security group).
             listener: the ALB listener to add the rule to.
             load_balancer_security_group: the ALB's security group, the only source admitted on port 8050.
+            load_balancer_full_name: the ALB's "app/<name>/<id>" (target tracking's resource label).
             image: the Dash container image, e.g. `ecs.ContainerImage.from_ecr_repository(repository, tag)`
                 (execution-role pull permissions are granted by the image).
             bucket: the data bucket.
@@ -97,8 +108,14 @@ class DashService(Construct):
             log_retention_days: container log retention. Default 30.
             task_subnets: where tasks run. Default: the VPC's private subnets (CDK's default).
             assign_public_ip: give tasks a public IP; needed in public subnets without NAT. Default False.
+            min_tasks: the autoscaling minimum (>= 1; the scaler alone takes an app to 0). Default 1.
+            max_tasks: the autoscaling maximum (>= min_tasks). Default 2.
+            requests_per_target: target tracking keeps ALBRequestCountPerTarget (requests per task per
+                minute) near this. Default 100.
         """
         super().__init__(scope, construct_id)
+        if not 1 <= min_tasks <= max_tasks:
+            raise ValueError(f"need 1 <= min_tasks <= max_tasks, got {min_tasks} and {max_tasks}")
         if not (path_pattern.startswith("/") and path_pattern.endswith("/*")):
             raise ValueError(f'path_pattern must be "/*" or "/<prefix>/*", got {path_pattern!r}')
         self.url_prefix = path_pattern[:-1]
@@ -229,3 +246,35 @@ class DashService(Construct):
             max_healthy_percent=200,
         )
         self.service.attach_to_application_target_group(self.target_group)
+
+        # Target tracking on ALBRequestCountPerTarget. Built from the scalable target directly rather than with
+        # `service.auto_scale_task_count().scale_on_request_count()`, which derives the load balancer's name by
+        # splitting the (cross-stack) listener ARN; here the platform's LoadBalancerFullName is used as is.
+        self.scalable_target = appscaling.ScalableTarget(
+            self,
+            "TaskCount",
+            service_namespace=appscaling.ServiceNamespace.ECS,
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{cluster.cluster_name}/{self.service.service_name}",
+            min_capacity=min_tasks,
+            max_capacity=max_tasks,
+            # The AWS-managed service-linked role ECS service autoscaling always uses (as CDK's own ECS does).
+            role=iam.Role.from_role_arn(
+                self,
+                "AutoScalingRole",
+                Stack.of(self).format_arn(
+                    service="iam",
+                    region="",
+                    resource="role/aws-service-role/ecs.application-autoscaling.amazonaws.com",
+                    resource_name="AWSServiceRoleForApplicationAutoScaling_ECSService",
+                ),
+            ),
+        )
+        self.scaling_policy = self.scalable_target.scale_to_track_metric(
+            "RequestsPerTask",
+            target_value=requests_per_target,
+            predefined_metric=appscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
+            resource_label=f"{load_balancer_full_name}/{self.target_group.target_group_full_name}",
+        )
+        # ALBRequestCountPerTarget needs the target group attached to the load balancer, i.e. the rule in place.
+        self.scaling_policy.node.add_dependency(self.listener_rule)

@@ -14,13 +14,17 @@ from infra.config import AppConfig
 from infra.constructs.dash_service import DashService
 from infra.constructs.network import Network
 from infra.constructs.platform import Platform
+from infra.constructs.scale_to_zero import AppWaker, ScaleToZeroApp
 
 
 class AppStack(Stack):
-    """A `DashService` for one configured app, wired to the shared platform and the stateful resources.
+    """A `DashService` for one configured app, wired to the shared platform and the stateful resources,
+    plus its `AppWaker` when the app scales to zero.
 
     Attributes:
         dash: the `DashService` (`dash.service`, `dash.target_group`, `dash.listener_rule`, ...).
+        waker: the `AppWaker`, or None with `scale_to_zero=False`.
+        scale_to_zero_app: the app as the scaler sees it (`waker.app`), or None with `scale_to_zero=False`.
     """
 
     def __init__(
@@ -35,9 +39,10 @@ class AppStack(Stack):
         network: Network,
         platform: Platform,
         log_retention_days: int = 30,
+        scale_to_zero: bool = True,
         **kwargs: Any,
     ) -> None:
-        """`kwargs` are `Stack` options (env, description, ...)."""
+        """`scale_to_zero` adds the waker (the scaler lives in its own stack); `kwargs` are `Stack` options."""
         super().__init__(scope, construct_id, **kwargs)
         # Refer to the repository by name in this stack: its URI is then built from this stack's own
         # account/region instead of by splitting the cross-stack ARN (which cfn-lint rejects for
@@ -49,6 +54,7 @@ class AppStack(Stack):
             cluster=platform.cluster,
             listener=platform.listener,
             load_balancer_security_group=platform.load_balancer_security_group,
+            load_balancer_full_name=platform.load_balancer.load_balancer_full_name,
             image=ecs.ContainerImage.from_ecr_repository(local_repository, image_tag),
             bucket=bucket,
             data_key=app.data_key,
@@ -62,7 +68,27 @@ class AppStack(Stack):
             log_retention_days=log_retention_days,
             task_subnets=network.task_subnets,
             assign_public_ip=network.tasks_are_public,
+            min_tasks=app.scaling.min_tasks,
+            max_tasks=app.scaling.max_tasks,
+            requests_per_target=app.scaling.target_requests_per_target,
         )
+
+        self.waker: AppWaker | None = None
+        self.scale_to_zero_app: ScaleToZeroApp | None = None
+        if scale_to_zero:
+            self.waker = AppWaker(
+                self,
+                "Waker",
+                name=app.name,
+                title=app.title,
+                cluster=platform.cluster,
+                service=self.dash.service,
+                listener_rule=self.dash.listener_rule,
+                service_target_group=self.dash.target_group,
+                scaling=app.scaling,
+                log_retention_days=log_retention_days,
+            )
+            self.scale_to_zero_app = self.waker.app
 
         CfnOutput(
             self,

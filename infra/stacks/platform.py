@@ -28,12 +28,15 @@ class PlatformStack(Stack):
         nat_gateways: int = 0,
         log_retention_days: int = 30,
         access_log_bucket: s3.IBucket | None = None,
+        block_bots: bool = True,
         **kwargs: Any,
     ) -> None:
         """`kwargs` are `Stack` options (env, description, ...)."""
         super().__init__(scope, construct_id, **kwargs)
         self.network = Network(self, "Network", nat_gateways=nat_gateways, flow_log_retention_days=log_retention_days)
-        self.platform = Platform(self, "Platform", vpc=self.network.vpc, access_log_bucket=access_log_bucket)
+        self.platform = Platform(
+            self, "Platform", vpc=self.network.vpc, access_log_bucket=access_log_bucket, block_bots=block_bots
+        )
 
         CfnOutput(self, "ClusterName", value=self.platform.cluster.cluster_name, description="The ECS cluster")
         CfnOutput(

@@ -2,11 +2,14 @@
 
 Each build mirrors app.py: context from cdk.json plus overrides, every stack built by `infra.app_builder.build`,
 cdk-nag's AwsSolutionsChecks applied, synthesized into a temporary cloud-assembly directory (used by the cfn-lint
-test). Synthesis is slow (jsii), so only two builds exist:
+test). Synthesis is slow (jsii), so only three builds exist:
 
-- `default_build`: cdk.json's defaults with imageTag "test-tag" (one app "dashboard" at "/*", no NAT).
-- `nat_build`: natGateways=1, two apps ("dashboard" at "/*", "sales" at "/sales/*"), sampleData=false,
-  retainData=false.
+- `default_build`: cdk.json's defaults with imageTag "test-tag" (one app "dashboard" at "/*", no NAT;
+  scale to zero and bot blocking on).
+- `nat_build`: natGateways=1, two apps ("dashboard" at "/*", "sales" at "/sales/*" with its own scaling:
+  SALES_SCALING), sampleData=false, retainData=false, scalerRateMinutes=5.
+- `always_on_build`: scaleToZero=false and blockBots=false, one app with minTasks 2 / maxTasks 4; not
+  checked by cdk-nag or cfn-lint (it only removes resources the other builds have).
 """
 
 from __future__ import annotations
@@ -46,7 +49,18 @@ class Build:
 
     @property
     def all_stacks(self) -> list[cdk.Stack]:
-        return [self.stacks.stateful, self.stacks.platform, *self.stacks.apps]
+        return list(self.stacks.all)
+
+
+SALES_SCALING = {
+    "idleMinutes": 30,
+    "minAwakeMinutes": 10,
+    "minTasks": 2,
+    "maxTasks": 3,
+    "keepWarm": [{"days": "mon-fri", "start": "08:00", "end": "18:00", "timeZone": "Europe/Berlin"}],
+    "targetRequestsPerTarget": 50,
+    "expectedStartSeconds": 90,
+}
 
 
 def synthesize(outdir: Path, **overrides: Any) -> Build:
@@ -70,13 +84,25 @@ def default_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 @pytest.fixture(scope="session")
 def nat_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    apps = [{"name": "dashboard", "path": "/*"}, {"name": "sales", "path": "/sales/*", "title": "Sales"}]
+    apps = [
+        {"name": "dashboard", "path": "/*"},
+        {"name": "sales", "path": "/sales/*", "title": "Sales", **SALES_SCALING},
+    ]
     return synthesize(
         tmp_path_factory.mktemp("cdk-nat"),
         natGateways="1",
         apps=json.dumps(apps),
         sampleData="false",
         retainData="false",
+        scalerRateMinutes="5",
+    )
+
+
+@pytest.fixture(scope="session")
+def always_on_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    apps = [{"name": "dashboard", "path": "/*", "minTasks": 2, "maxTasks": 4}]
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-always-on"), apps=json.dumps(apps), scaleToZero="false", blockBots="false"
     )
 
 
@@ -93,3 +119,9 @@ def platform(default_build: Build) -> Template:
 @pytest.fixture(scope="session")
 def app_stack(default_build: Build) -> Template:
     return default_build.template(default_build.stacks.apps[0])
+
+
+@pytest.fixture(scope="session")
+def scaler_stack(default_build: Build) -> Template:
+    assert default_build.stacks.scaler is not None
+    return default_build.template(default_build.stacks.scaler)

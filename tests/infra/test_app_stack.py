@@ -8,8 +8,13 @@ from aws_cdk.assertions import Match, Template
 
 from tests.infra.conftest import Build
 
-# Resource "*" is allowed only where AWS offers no resource-level permissions.
-WILDCARD_RESOURCE_EXCEPTIONS = {"ecr:GetAuthorizationToken"}
+# Resource "*" is allowed only where AWS offers no resource-level permissions (ecs:ListTasks is further limited
+# to the app's cluster by condition; see test_scale_to_zero.py).
+WILDCARD_RESOURCE_EXCEPTIONS = {
+    "ecr:GetAuthorizationToken",
+    "ecs:ListTasks",
+    "elasticloadbalancing:DescribeTargetHealth",
+}
 
 
 def _bucket_arn() -> dict[str, Any]:

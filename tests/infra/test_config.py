@@ -91,10 +91,11 @@ def test_log_retention_cloudwatch_does_not_offer_lists_the_allowed_periods() -> 
     assert "allowed: 1, 3, 5, 7, 14, 30" in str(error)
 
 
-def test_priority_1_is_reserved_for_robots_txt() -> None:
-    error = _error(apps=_apps({"name": "dashboard", "path": "/a/*", "priority": 1}))
+@pytest.mark.parametrize("priority", [1, 2, 3, 9])
+def test_priorities_1_to_9_are_reserved_for_platform_rules(priority: int) -> None:
+    error = _error(apps=_apps({"name": "dashboard", "path": "/a/*", "priority": priority}))
     assert error.key == "apps[0].priority"
-    assert "allowed: 2 to 50000" in str(error)
+    assert "allowed: 10 to 50000" in str(error)
 
 
 @pytest.mark.parametrize("name", ["Dashboard", "my_app", "-app", "app-", "9app", "a" * 33, ""])
@@ -162,7 +163,103 @@ def test_every_allowed_log_retention_maps_to_a_cloudwatch_period(days: int) -> N
 
 def test_duplicate_rule_priority_names_the_first_user() -> None:
     error = _error(
-        apps=_apps({"name": "one", "path": "/a/*", "priority": 5}, {"name": "two", "path": "/b/*", "priority": 5})
+        apps=_apps({"name": "one", "path": "/a/*", "priority": 15}, {"name": "two", "path": "/b/*", "priority": 15})
     )
     assert error.key == "apps[1].priority"
     assert "already used by apps[0]" in str(error)
+
+
+def test_scaling_defaults_match_the_lambdas_contract() -> None:
+    config = _load()
+    scaling = config.apps[0].scaling
+    assert (scaling.idle_minutes, scaling.min_awake_minutes, scaling.min_tasks, scaling.max_tasks) == (15, 5, 1, 2)
+    assert (scaling.keep_warm, scaling.target_requests_per_target, scaling.expected_start_seconds) == ((), 100, 60)
+
+
+def test_platform_defaults_scale_to_zero_every_minute_and_block_bots() -> None:
+    config = _load()
+    assert (config.scale_to_zero, config.block_bots, config.scaler_rate_minutes) == (True, True, 1)
+
+
+def test_max_tasks_defaults_to_at_least_min_tasks() -> None:
+    config = _load(apps=_apps({"name": "dashboard", "minTasks": 3}))
+    assert (config.apps[0].scaling.min_tasks, config.apps[0].scaling.max_tasks) == (3, 3)
+
+
+def test_zero_min_tasks_is_rejected_because_sleeping_is_the_scalers_job() -> None:
+    error = _error(apps=_apps({"name": "dashboard", "minTasks": 0}))
+    assert error.key == "apps[0].minTasks"
+    assert "allowed: 1 to 1000" in str(error)
+
+
+def test_max_tasks_below_min_tasks_names_the_allowed_range() -> None:
+    error = _error(apps=_apps({"name": "dashboard", "minTasks": 3, "maxTasks": 2}))
+    assert error.key == "apps[0].maxTasks"
+    assert "allowed: 3 to 1000" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("idleMinutes", 0, "1 to 1440"),
+        ("minAwakeMinutes", 1441, "0 to 1440"),
+        ("targetRequestsPerTarget", 0, "1 to 1000000"),
+        ("expectedStartSeconds", 0, "1 to 3600"),
+    ],
+)
+def test_scaling_numbers_out_of_range_name_the_range(key: str, value: int, allowed: str) -> None:
+    error = _error(apps=_apps({"name": "dashboard", key: value}))
+    assert error.key == f"apps[0].{key}"
+    assert f"allowed: {allowed}" in str(error)
+
+
+def test_keep_warm_window_is_read_with_its_time_zone() -> None:
+    window = {"days": "mon-fri", "start": "08:00", "end": "18:00", "timeZone": "Europe/Berlin"}
+    config = _load(apps=_apps({"name": "dashboard", "keepWarm": [window]}))
+    assert [w.to_json() for w in config.apps[0].scaling.keep_warm] == [window]
+
+
+def test_keep_warm_window_defaults_to_every_day_in_utc() -> None:
+    config = _load(apps=_apps({"name": "dashboard", "keepWarm": [{"start": "22:00", "end": "02:00"}]}))
+    assert config.apps[0].scaling.keep_warm[0].to_json() == {
+        "days": "daily",
+        "start": "22:00",
+        "end": "02:00",
+        "timeZone": "UTC",
+    }
+
+
+@pytest.mark.parametrize(
+    ("window", "key", "message"),
+    [
+        ({"start": "8:00", "end": "18:00"}, "apps[0].keepWarm[0].start", "must be HH:MM"),
+        ({"start": "08:00", "end": "24:00"}, "apps[0].keepWarm[0].end", "must be HH:MM"),
+        ({"days": "weekdays", "start": "08:00", "end": "18:00"}, "apps[0].keepWarm[0].days", "'mon-fri'"),
+        ({"start": "08:00", "end": "18:00", "timeZone": "CET+1"}, "apps[0].keepWarm[0].timeZone", "IANA"),
+        ({"start": "08:00", "end": "08:00"}, "apps[0].keepWarm[0]", "start and end are equal"),
+        ({"start": "08:00", "end": "18:00", "tz": "UTC"}, "apps[0].keepWarm[0].tz", "allowed keys are days"),
+    ],
+    ids=["start", "end", "days", "time-zone", "empty", "unknown-key"],
+)
+def test_bad_keep_warm_window_is_rejected_by_the_lambdas_parser(window: dict[str, str], key: str, message: str) -> None:
+    error = _error(apps=_apps({"name": "dashboard", "keepWarm": [window]}))
+    assert error.key == key
+    assert message in str(error)
+
+
+def test_keep_warm_must_be_a_list() -> None:
+    error = _error(apps=_apps({"name": "dashboard", "keepWarm": {"start": "08:00", "end": "18:00"}}))
+    assert error.key == "apps[0].keepWarm"
+    assert "must be a list" in str(error)
+
+
+@pytest.mark.parametrize("value", ["0", "61"])
+def test_scaler_rate_out_of_range_names_the_range(value: str) -> None:
+    error = _error(scalerRateMinutes=value)
+    assert error.key == "scalerRateMinutes"
+    assert "allowed: 1 to 60" in str(error)
+
+
+def test_scale_to_zero_and_block_bots_can_be_turned_off_from_the_command_line() -> None:
+    config = _load(scaleToZero="false", blockBots="false")
+    assert (config.scale_to_zero, config.block_bots) == (False, False)

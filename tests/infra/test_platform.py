@@ -149,3 +149,42 @@ def test_outputs_cluster_name_and_load_balancer_dns_name(platform: Template) -> 
     platform.has_output(
         "LoadBalancerDnsName", {"Value": {"Fn::GetAtt": [Match.string_like_regexp("LoadBalancer"), "DNSName"]}}
     )
+
+
+def _bot_rules(template: Template) -> dict[int, dict]:
+    rules = template.find_resources(
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        {"Properties": {"Conditions": [Match.object_like({"Field": "http-header"})]}},
+    )
+    return {rule["Properties"]["Priority"]: rule["Properties"] for rule in rules.values()}
+
+
+def test_bots_and_monitors_are_answered_403_by_the_listener(platform: Template) -> None:
+    rules = _bot_rules(platform)
+    assert sorted(rules) == [2, 3]
+    for rule in rules.values():
+        assert rule["Actions"] == [
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {
+                    "StatusCode": "403",
+                    "ContentType": "text/plain",
+                    "MessageBody": "Automated clients are not served here; see /robots.txt",
+                },
+            }
+        ]
+
+
+def test_bot_rules_match_user_agents_within_the_alb_limit_of_five_values(platform: Template) -> None:
+    values = []
+    for rule in _bot_rules(platform).values():
+        (condition,) = rule["Conditions"]
+        assert condition["HttpHeaderConfig"]["HttpHeaderName"] == "User-Agent"
+        assert len(condition["HttpHeaderConfig"]["Values"]) <= 5
+        values += condition["HttpHeaderConfig"]["Values"]
+    for pattern in ("*bot*", "*crawl*", "*spider*", "*uptime*", "*monitor*", "*curl/*", "*python-requests*"):
+        assert pattern in values
+
+
+def test_no_bot_rules_when_block_bots_is_false(always_on_build: Build) -> None:
+    assert _bot_rules(always_on_build.template(always_on_build.stacks.platform)) == {}
