@@ -10,11 +10,11 @@ from dash import Dash
 
 from dashapp import layout
 from dashapp.callbacks import register_callbacks
-from dashapp.data import load_dataset
+from dashapp.data import REQUIRED_COLUMNS, Dataset, fetch_dataset
 from dashapp.health import register_health
 from dashapp.robots import register_robots
 from dashapp.settings import Settings
-from dashapp.store import DataStore, load_in_background
+from dashapp.store import DataStore, load_in_background, load_into
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +24,10 @@ def create_app(
     *,
     store: DataStore | None = None,
     load_data: Callable[[], pd.DataFrame] | None = None,
+    wait_for_data: bool = False,
 ) -> Dash:
-    """Build the app and start loading its data in the background; the server answers at once.
+    """Build the app and load its data: in the background by default, so the server answers at once
+    (/health 503 "loading"), or before returning with `wait_for_data` (gunicorn's master before it forks).
 
     `store` and `load_data` default to a new store and reading s3://BUCKET_NAME/DATA_KEY; tests pass their own.
     """
@@ -45,10 +47,19 @@ def create_app(
     register_health(app.server, store, settings.url_prefix)
     register_robots(app.server, settings.url_prefix)
 
-    load = load_data or (lambda: load_dataset(settings.bucket_name, settings.data_key))
-    load_in_background(store, load)
-    logger.info("App %r created under %s; loading data in the background", settings.app_title, settings.url_prefix)
+    load = s3_loader(settings) if load_data is None else (lambda: Dataset(load_data(), None))
+    if wait_for_data:
+        load_into(store, load)
+    else:
+        load_in_background(store, load)
+        logger.info("Loading data in the background")
+    logger.info("App %r created under %s", settings.app_title, settings.url_prefix)
     return app
+
+
+def s3_loader(settings: Settings) -> Callable[[], Dataset]:
+    """Read s3://BUCKET_NAME/DATA_KEY, keeping only the columns the dashboard draws."""
+    return lambda: fetch_dataset(settings.bucket_name, settings.data_key, columns=REQUIRED_COLUMNS)
 
 
 def _disable_debug(app: Dash) -> None:

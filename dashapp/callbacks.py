@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+from typing import Any
+
 from dash import Dash, Input, Output
 
-from dashapp.figures import message_figure, population_figure
+from dashapp.figures import message_figure
 from dashapp.layout import COUNTRY_DROPDOWN_ID, LOADING_MESSAGE, POPULATION_GRAPH_ID
 from dashapp.store import DataState, DataStore, Status
 
 
-def figure_for_country(state: DataState, country: str | None) -> go.Figure:
+def figure_for_country(state: DataState, country: str | None) -> dict[str, Any]:
     # With several workers, a page from a worker that has the data can call back into one that has not yet.
     if state.status is Status.LOADING:
         return message_figure(LOADING_MESSAGE)
-    if state.status is Status.FAILED or state.frame is None:
+    if state.status is Status.FAILED or state.data is None:
         return message_figure(f"The data could not be loaded: {state.error}")
-    if country not in state.countries:
+    if country not in state.data:
         return message_figure("Choose a country from the list.")
-    return population_figure(state.frame, country)
+    return state.data.figure(country)  # indexed slice, drawn once per country and cached (bounded)
 
 
 def register_callbacks(app: Dash, store: DataStore) -> None:
@@ -28,5 +29,5 @@ def register_callbacks(app: Dash, store: DataStore) -> None:
         Input(COUNTRY_DROPDOWN_ID, "value"),
         prevent_initial_call=True,
     )
-    def update_population_graph(country: str | None) -> go.Figure:
+    def update_population_graph(country: str | None) -> dict[str, Any]:
         return figure_for_country(store.snapshot(), country)

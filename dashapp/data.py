@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import io
 import logging
-from contextlib import closing
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 
-import boto3
+import botocore.session
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
@@ -31,8 +34,62 @@ class DataLoadError(Exception):
     """The data could not be loaded; the message is meant for the person who deploys the app."""
 
 
-def load_dataset(bucket_name: str | None, data_key: str | None, *, s3: BaseClient | None = None) -> pd.DataFrame:
-    """Read s3://bucket_name/data_key into a DataFrame with at least the columns country, year, pop."""
+@dataclass(frozen=True)
+class Dataset:
+    frame: pd.DataFrame
+    etag: str | None  # of the S3 object read, so a reload can tell whether it changed
+
+
+def s3_client() -> BaseClient:
+    # botocore directly: boto3 would add its own and s3transfer's imports to every cold start for nothing.
+    # Like boto3, it honours AWS_ENDPOINT_URL (moto) and the task role's credentials by itself.
+    return botocore.session.get_session().create_client("s3", config=S3_CONFIG)
+
+
+def load_dataset(
+    bucket_name: str | None,
+    data_key: str | None,
+    *,
+    s3: BaseClient | None = None,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read s3://bucket_name/data_key into a DataFrame with at least the columns country, year, pop.
+
+    `columns` limits what is kept to those columns (the app keeps only what it draws); None keeps them all.
+    """
+    return fetch_dataset(bucket_name, data_key, s3=s3, columns=columns).frame
+
+
+def fetch_dataset(
+    bucket_name: str | None,
+    data_key: str | None,
+    *,
+    s3: BaseClient | None = None,
+    columns: Sequence[str] | None = None,
+) -> Dataset:
+    """`load_dataset`, with the ETag of the object that was read."""
+    location = _location(bucket_name, data_key)
+    assert bucket_name and data_key  # checked by _location
+    logger.info("Loading %s", location)
+    with _s3_errors_explained(bucket_name, location):
+        response = (s3 or s3_client()).get_object(Bucket=bucket_name, Key=data_key)
+        body = response["Body"]
+        with closing(body):
+            if data_key.endswith(".parquet"):
+                frame = _read_parquet(body, location, columns)
+            else:
+                frame = _read_csv(body, location, columns)
+    return Dataset(frame, response.get("ETag"))
+
+
+def object_etag(bucket_name: str | None, data_key: str | None, *, s3: BaseClient | None = None) -> str:
+    """The ETag of s3://bucket_name/data_key (a HEAD request: cheap enough to poll)."""
+    location = _location(bucket_name, data_key)
+    with _s3_errors_explained(bucket_name or "", location):
+        return str((s3 or s3_client()).head_object(Bucket=bucket_name, Key=data_key)["ETag"])
+
+
+def _location(bucket_name: str | None, data_key: str | None) -> str:
     if not bucket_name:
         raise DataLoadError("BUCKET_NAME is not set: set it to the name of the S3 bucket that holds the data")
     if not data_key:
@@ -40,13 +97,13 @@ def load_dataset(bucket_name: str | None, data_key: str | None, *, s3: BaseClien
     location = f"s3://{bucket_name}/{data_key}"
     if not data_key.endswith((".csv", ".parquet")):
         raise DataLoadError(f"{location} is neither .csv nor .parquet: set DATA_KEY to a key ending in one of them")
+    return location
 
-    client = s3 or boto3.client("s3", config=S3_CONFIG)  # honours AWS_ENDPOINT_URL (moto) by itself
-    logger.info("Loading %s", location)
+
+@contextmanager
+def _s3_errors_explained(bucket_name: str, location: str) -> Iterator[None]:
     try:
-        body = client.get_object(Bucket=bucket_name, Key=data_key)["Body"]
-        with closing(body):
-            frame = _read_parquet(body, location) if data_key.endswith(".parquet") else _read_csv(body, location)
+        yield
     except ClientError as error:
         raise DataLoadError(_describe_client_error(error, bucket_name, location)) from error
     except NoCredentialsError as error:
@@ -62,14 +119,13 @@ def load_dataset(bucket_name: str | None, data_key: str | None, *, s3: BaseClien
         raise DataLoadError(
             f"reading {location} failed ({error}): check the task's network and AWS settings"
         ) from error
-    return validate_frame(frame, location)
 
 
-def validate_frame(frame: pd.DataFrame, location: str) -> pd.DataFrame:
-    """Check the columns and types the dashboard relies on; extra columns are kept."""
+def validate_frame(frame: pd.DataFrame, location: str, all_columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Check the columns and types the dashboard relies on; `all_columns`: the file's, when only some were read."""
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
-        found = ", ".join(map(str, frame.columns)) or "none"
+        found = ", ".join(map(str, frame.columns if all_columns is None else all_columns)) or "none"
         raise DataLoadError(
             f"{location} lacks the column(s) {', '.join(missing)}: the file needs the columns "
             f"{', '.join(REQUIRED_COLUMNS)} (found: {found})"
@@ -82,11 +138,13 @@ def validate_frame(frame: pd.DataFrame, location: str) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(body: StreamingBody, location: str) -> pd.DataFrame:
+def _read_csv(body: StreamingBody, location: str, columns: Sequence[str] | None) -> pd.DataFrame:
     # The StreamingBody goes to pandas as a file: pandas pulls it in chunks, so the raw bytes and a decoded
     # copy are never in memory at once (reading, decoding and wrapping in StringIO took 2.9x the peak memory).
+    # Country names repeat on every row: as a category each row holds a small code instead of its own string.
+    # All columns are parsed (usecols would let rows with extra fields through) and the unwanted dropped after.
     try:
-        return pd.read_csv(body)
+        frame = pd.read_csv(body, dtype={"country": "category"})
     except pd.errors.EmptyDataError as error:
         raise DataLoadError(
             f"{location} is empty: upload a CSV with a header row ({','.join(REQUIRED_COLUMNS)}) and data rows"
@@ -96,9 +154,13 @@ def _read_csv(body: StreamingBody, location: str) -> pd.DataFrame:
         raise DataLoadError(f"{location} is not valid CSV ({reason}): fix the file and upload it again") from error
     except UnicodeDecodeError as error:
         raise DataLoadError(f"{location} is not UTF-8 text: save the CSV as UTF-8 and upload it again") from error
+    header = list(frame.columns)
+    if columns is not None:
+        frame = frame[[name for name in header if name in columns]]
+    return validate_frame(frame, location, header)
 
 
-def _read_parquet(body: StreamingBody, location: str) -> pd.DataFrame:
+def _read_parquet(body: StreamingBody, location: str, columns: Sequence[str] | None) -> pd.DataFrame:
     # Parquet keeps its schema in a footer at the end of the file, so the reader needs to seek, which a
     # StreamingBody cannot. The file is read into memory: Parquet is compressed, so these bytes are small next
     # to the DataFrame, and this keeps one S3 client (same credentials, retries and AWS_ENDPOINT_URL handling)
@@ -109,12 +171,17 @@ def _read_parquet(body: StreamingBody, location: str) -> pd.DataFrame:
             f"{location} is empty: upload a Parquet file with the columns {', '.join(REQUIRED_COLUMNS)}"
         )
     try:
-        return pd.read_parquet(io.BytesIO(raw))
+        # Country names come out dictionary-encoded, i.e. as a category, never as one string per row.
+        parquet = pq.ParquetFile(io.BytesIO(raw), read_dictionary=["country"])
+        header = parquet.schema_arrow.names
+        table = parquet.read(columns=None if columns is None else [name for name in header if name in columns])
     except (pa.ArrowInvalid, OSError) as error:
         raise DataLoadError(
             f"{location} is not a valid Parquet file ({error}): write it with pandas.DataFrame.to_parquet and "
             "upload it again"
         ) from error
+    frame = table.to_pandas()
+    return validate_frame(frame, location, header)
 
 
 def _describe_client_error(error: ClientError, bucket_name: str, location: str) -> str:

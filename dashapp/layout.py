@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from dashapp.figures import population_figure
+from dashapp.population import PopulationData
 from dashapp.store import DataState, Status
 
 COUNTRY_DROPDOWN_ID = "country"
@@ -23,8 +22,8 @@ def default_country(countries: tuple[str, ...]) -> str:
 
 
 def page(state: DataState, title: str) -> Component:
-    if state.status is Status.READY and state.frame is not None:
-        body = dashboard(state.frame, state.countries)
+    if state.status is Status.READY and state.data is not None:
+        body = dashboard(state.data)
     elif state.status is Status.FAILED:
         body = error_message(state.error or "unknown error")
     else:
@@ -32,7 +31,8 @@ def page(state: DataState, title: str) -> Component:
     return html.Main([html.H1(title), body])
 
 
-def dashboard(frame: pd.DataFrame, countries: tuple[str, ...]) -> Component:
+def dashboard(data: PopulationData) -> Component:
+    countries = data.countries
     country = default_country(countries)
     return html.Div(
         [
@@ -43,7 +43,7 @@ def dashboard(frame: pd.DataFrame, countries: tuple[str, ...]) -> Component:
                 value=country,
                 clearable=False,
             ),
-            dcc.Graph(id=POPULATION_GRAPH_ID, figure=population_figure(frame, country)),
+            dcc.Graph(id=POPULATION_GRAPH_ID, figure=data.figure(country)),
         ]
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_TITLE = "Population by country"
+DEFAULT_RELOAD_SECONDS = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,6 +20,7 @@ class Settings:
     app_title: str = DEFAULT_TITLE
     url_prefix: str = "/"
     log_level: str = "INFO"
+    data_reload_seconds: float = DEFAULT_RELOAD_SECONDS  # how often to check the data for a new version; 0: never
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -29,7 +31,18 @@ class Settings:
             app_title=_non_empty(env.get("APP_TITLE")) or DEFAULT_TITLE,
             url_prefix=normalize_prefix(env.get("URL_PREFIX", "/")),
             log_level=(_non_empty(env.get("LOG_LEVEL")) or "INFO").upper(),
+            data_reload_seconds=reload_seconds(env.get("DATA_RELOAD_SECONDS")),
         )
+
+
+def reload_seconds(raw: str | None) -> float:
+    """DATA_RELOAD_SECONDS: 0 disables reloading; unset, blank or not a number >= 0 is the default, so a typo
+    cannot keep the app from starting."""
+    try:
+        seconds = float(raw) if raw and raw.strip() else DEFAULT_RELOAD_SECONDS
+    except ValueError:
+        return DEFAULT_RELOAD_SECONDS
+    return seconds if 0 <= seconds < float("inf") else DEFAULT_RELOAD_SECONDS
 
 
 def normalize_prefix(raw: str) -> str:

@@ -8,27 +8,28 @@ import pytest
 
 from dashapp.callbacks import figure_for_country
 from dashapp.layout import COUNTRY_DROPDOWN_ID, LOADING_MESSAGE, POPULATION_GRAPH_ID
+from dashapp.population import PopulationData
 from dashapp.store import DataState, Status
 from tests.dashapp.conftest import AppFactory
 from tests.dashapp.helpers import SAMPLE_FRAME, plotted_values, settings_for
 
-READY = DataState(Status.READY, frame=SAMPLE_FRAME, countries=("Canada", "Chile"))
+READY = DataState(Status.READY, data=PopulationData(SAMPLE_FRAME))
 
 
-def annotation_text(figure: Any) -> str:
-    return figure.layout.annotations[0].text
+def annotation_text(figure: dict[str, Any]) -> str:
+    return figure["layout"]["annotations"][0]["text"]
 
 
 def test_chosen_country_gets_its_population_chart() -> None:
     figure = figure_for_country(READY, "Chile")
 
-    assert list(figure.data[0].y) == [6_377_619, 7_048_426]
+    assert figure["data"][0]["y"] == [6_377_619, 7_048_426]
 
 
 def test_unknown_country_asks_to_choose_from_the_list() -> None:
     figure = figure_for_country(READY, "Atlantis")
 
-    assert figure.data == ()
+    assert figure["data"] == []
     assert annotation_text(figure) == "Choose a country from the list."
 
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from dashapp.data import DataLoadError, load_dataset
+from dashapp.data import DataLoadError, fetch_dataset, load_dataset, object_etag
 from tests.dashapp.helpers import BUCKET, SAMPLE_FRAME, csv_bytes
 
 
@@ -27,12 +27,16 @@ def load_error(bucket: str | None, key: str | None, **kwargs: Any) -> str:
     return str(caught.value)
 
 
+def assert_same_data(frame: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(frame, expected, check_dtype=False, check_categorical=False)
+
+
 def test_csv_object_loads_into_a_frame_with_all_its_columns(s3: Any) -> None:
     s3.put_object(Bucket=BUCKET, Key="data/gapminder.csv", Body=csv_bytes())
 
     frame = load_dataset(BUCKET, "data/gapminder.csv")
 
-    pd.testing.assert_frame_equal(frame, SAMPLE_FRAME, check_dtype=False)
+    assert_same_data(frame, SAMPLE_FRAME)
 
 
 def test_parquet_object_loads_into_a_frame(s3: Any) -> None:
@@ -40,7 +44,57 @@ def test_parquet_object_loads_into_a_frame(s3: Any) -> None:
 
     frame = load_dataset(BUCKET, "gapminder.parquet")
 
-    pd.testing.assert_frame_equal(frame, SAMPLE_FRAME, check_dtype=False)
+    assert_same_data(frame, SAMPLE_FRAME)
+
+
+@pytest.mark.parametrize(("key", "body"), [("g.csv", csv_bytes()), ("g.parquet", parquet_bytes(SAMPLE_FRAME))])
+def test_country_names_are_held_as_a_category(s3: Any, key: str, body: bytes) -> None:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    frame = load_dataset(BUCKET, key)
+
+    assert isinstance(frame["country"].dtype, pd.CategoricalDtype)
+
+
+@pytest.mark.parametrize(("key", "body"), [("g.csv", csv_bytes()), ("g.parquet", parquet_bytes(SAMPLE_FRAME))])
+def test_only_the_asked_columns_are_kept(s3: Any, key: str, body: bytes) -> None:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    frame = load_dataset(BUCKET, key, columns=("country", "year", "pop"))
+
+    assert_same_data(frame, SAMPLE_FRAME[["country", "year", "pop"]])
+
+
+NO_YEAR = SAMPLE_FRAME.drop(columns=["year"])
+
+
+@pytest.mark.parametrize(("key", "body"), [("g.csv", csv_bytes(NO_YEAR)), ("g.parquet", parquet_bytes(NO_YEAR))])
+def test_missing_column_names_all_the_files_columns_when_only_some_are_asked(s3: Any, key: str, body: bytes) -> None:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    message = load_error(BUCKET, key, columns=("country", "year", "pop"))
+
+    assert message.endswith(
+        "lacks the column(s) year: the file needs the columns country, year, pop (found: country, continent, pop)"
+    )
+
+
+def test_fetch_reports_the_etag_of_the_object_read(s3: Any) -> None:
+    etag = s3.put_object(Bucket=BUCKET, Key="gapminder.csv", Body=csv_bytes())["ETag"]
+
+    assert fetch_dataset(BUCKET, "gapminder.csv").etag == etag
+
+
+def test_object_etag_is_the_current_etag(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="gapminder.csv", Body=csv_bytes())
+    etag = s3.put_object(Bucket=BUCKET, Key="gapminder.csv", Body=csv_bytes(SAMPLE_FRAME.head(2)))["ETag"]
+
+    assert object_etag(BUCKET, "gapminder.csv") == etag
+
+
+def test_object_etag_of_a_missing_object_says_what_to_fix(s3: Any) -> None:
+    with pytest.raises(DataLoadError, match="not found: upload the file or fix DATA_KEY"):
+        object_etag(BUCKET, "absent.csv")
 
 
 def test_csv_body_is_handed_to_pandas_as_the_streaming_body(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:

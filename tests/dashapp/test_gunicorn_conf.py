@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import runpy
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gunicorn.config import Config
+
+import dashapp
 
 CONF_PATH = Path(__file__).resolve().parents[2] / "dashapp" / "gunicorn.conf.py"
 ALB_IDLE_TIMEOUT_SECONDS = 60
@@ -26,10 +30,10 @@ def test_every_name_in_the_file_is_a_gunicorn_setting(monkeypatch: pytest.Monkey
     assert set(load_conf(monkeypatch)) <= set(Config().settings)
 
 
-def test_defaults_bind_port_8050_with_two_gthread_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_bind_port_8050_with_one_gthread_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     conf = load_conf(monkeypatch)
 
-    assert (conf["bind"], conf["workers"], conf["worker_class"], conf["threads"]) == ("0.0.0.0:8050", 2, "gthread", 4)
+    assert (conf["bind"], conf["workers"], conf["worker_class"], conf["threads"]) == ("0.0.0.0:8050", 1, "gthread", 4)
 
 
 def test_port_and_web_concurrency_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,12 +46,29 @@ def test_keepalive_outlasts_the_alb_idle_timeout(monkeypatch: pytest.MonkeyPatch
     assert load_conf(monkeypatch)["keepalive"] > ALB_IDLE_TIMEOUT_SECONDS
 
 
-def test_logs_go_to_the_container_output_and_nothing_reloads_or_preloads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_logs_go_to_the_container_output_and_code_is_never_reloaded(monkeypatch: pytest.MonkeyPatch) -> None:
     conf = load_conf(monkeypatch)
 
     assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")
     assert not conf.get("reload", False)
-    assert not conf.get("preload_app", False)
+
+
+def test_app_and_data_are_loaded_once_in_the_master_and_shared_with_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_conf(monkeypatch)["preload_app"] is True
+
+
+def test_each_worker_starts_its_data_reloader_after_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[bool] = []
+    fake_wsgi = types.ModuleType("dashapp.wsgi")
+    fake_wsgi.start_reloading = lambda: started.append(True)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "dashapp.wsgi", fake_wsgi)
+    monkeypatch.setattr(dashapp, "wsgi", fake_wsgi, raising=False)
+
+    load_conf(monkeypatch)["post_worker_init"](worker=None)
+
+    assert started == [True]
 
 
 def test_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:

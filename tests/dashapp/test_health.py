@@ -68,3 +68,18 @@ def test_health_is_served_under_the_url_prefix(loaded_app: AppFactory) -> None:
 
     assert response.status_code == 200
     assert response.get_json()["status"] == "ok"
+
+
+def test_health_stays_200_and_reports_the_reload_error_while_serving_the_old_data(loaded_app: AppFactory) -> None:
+    app, store = loaded_app(settings_for("gapminder.csv"), load_data=lambda: SAMPLE_FRAME)
+    store.set_failed("s3://b/k is not valid CSV: fix the file and upload it again")
+
+    response = app.server.test_client().get("/health")
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "rows": 5,
+        "countries": 2,
+        "reload_error": "s3://b/k is not valid CSV: fix the file and upload it again",
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashapp.layout import LOADING_MESSAGE, default_country, page
+from dashapp.population import PopulationData
 from dashapp.store import DataState, Status
 from tests.dashapp.helpers import SAMPLE_FRAME
 
@@ -48,7 +49,7 @@ def test_failed_page_shows_the_reason_as_an_alert() -> None:
 
 
 def test_ready_page_has_heading_dropdown_and_chart() -> None:
-    component = page(DataState(Status.READY, frame=SAMPLE_FRAME, countries=("Canada", "Chile")), "Title")
+    component = page(DataState(Status.READY, data=PopulationData(SAMPLE_FRAME)), "Title")
 
     heading, body = component.children
     assert isinstance(heading, html.H1)

@@ -47,3 +47,15 @@ def test_url_prefix_gets_leading_and_trailing_slash(raw: str) -> None:
 @pytest.mark.parametrize("raw", ["", "/", "//"])
 def test_empty_url_prefix_is_the_root(raw: str) -> None:
     assert normalize_prefix(raw) == "/"
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 60.0), ("", 60.0), ("30", 30.0), ("0", 0.0), ("2.5", 2.5)])
+def test_data_reload_interval_comes_from_the_environment(raw: str | None, seconds: float) -> None:
+    env = {} if raw is None else {"DATA_RELOAD_SECONDS": raw}
+
+    assert Settings.from_env(env).data_reload_seconds == seconds
+
+
+@pytest.mark.parametrize("raw", ["soon", "-5", "inf", "nan"])
+def test_invalid_data_reload_interval_falls_back_to_the_default(raw: str) -> None:
+    assert Settings.from_env({"DATA_RELOAD_SECONDS": raw}).data_reload_seconds == 60.0

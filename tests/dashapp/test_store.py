@@ -8,7 +8,7 @@ import threading
 import pandas as pd
 import pytest
 
-from dashapp.data import DataLoadError
+from dashapp.data import DataLoadError, Dataset
 from dashapp.store import DataStore, Status, load_in_background
 from tests.dashapp.helpers import LOAD_TIMEOUT_SECONDS, SAMPLE_FRAME
 
@@ -23,13 +23,11 @@ def test_new_store_is_loading_and_not_done() -> None:
 def test_successful_load_makes_the_store_ready_with_sorted_countries() -> None:
     store = DataStore()
 
-    load_in_background(store, lambda: SAMPLE_FRAME)
+    load_in_background(store, lambda: Dataset(SAMPLE_FRAME, '"v1"'))
 
     assert store.wait(LOAD_TIMEOUT_SECONDS)
     state = store.snapshot()
-    assert state.status is Status.READY
-    assert state.frame is SAMPLE_FRAME
-    assert state.countries == ("Canada", "Chile")
+    assert (state.status, state.countries, state.etag) == (Status.READY, ("Canada", "Chile"), '"v1"')
 
 
 def test_data_load_error_marks_the_store_failed_with_its_message(caplog: pytest.LogCaptureFixture) -> None:
@@ -66,6 +64,41 @@ def test_unexpected_exception_marks_the_store_failed_instead_of_escaping() -> No
 
 
 def test_loading_thread_does_not_keep_the_process_alive() -> None:
-    thread = load_in_background(DataStore(), lambda: SAMPLE_FRAME)
+    thread = load_in_background(DataStore(), lambda: Dataset(SAMPLE_FRAME, None))
 
     assert thread.daemon
+
+
+def ready_store() -> DataStore:
+    store = DataStore()
+    store.set_ready(SAMPLE_FRAME, '"v1"')
+    return store
+
+
+def test_failure_after_a_successful_load_keeps_the_data_and_reports_the_reload_error() -> None:
+    store = ready_store()
+    data = store.snapshot().data
+
+    store.set_failed("s3://b/k is not valid CSV")
+
+    state = store.snapshot()
+    assert (state.status, state.data, state.reload_error) == (Status.READY, data, "s3://b/k is not valid CSV")
+
+
+def test_successful_reload_swaps_the_data_and_clears_the_reload_error() -> None:
+    store = ready_store()
+    store.set_failed("s3://b/k is not valid CSV")
+
+    store.set_ready(SAMPLE_FRAME.head(2), '"v2"')
+
+    state = store.snapshot()
+    assert (state.data.rows if state.data else None, state.etag, state.reload_error) == (2, '"v2"', None)
+
+
+def test_clear_reload_error_forgets_only_the_named_error() -> None:
+    store = ready_store()
+    store.set_failed("newer error")
+
+    store.clear_reload_error("older error")
+
+    assert store.snapshot().reload_error == "newer error"

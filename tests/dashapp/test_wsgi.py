@@ -32,3 +32,18 @@ def test_wsgi_app_reads_its_settings_from_the_environment(wsgi_module: ModuleTyp
 
     assert response.status_code == 503
     assert response.get_json()["reason"].startswith("BUCKET_NAME is not set")
+
+
+def test_wsgi_loads_the_data_before_the_server_starts(wsgi_module: ModuleType) -> None:
+    assert wsgi_module.store.wait(0)
+
+
+@pytest.fixture
+def reload_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATA_RELOAD_SECONDS", "0")
+
+
+def test_reloader_is_not_started_when_data_reload_seconds_is_zero(
+    reload_disabled: None, wsgi_module: ModuleType
+) -> None:
+    assert wsgi_module.start_reloading() is None
