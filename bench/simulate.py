@@ -129,9 +129,9 @@ class Replay:
 
 
 def zerodash(hits: list[Hit], start_seconds: float, *, bot_rule: bool = False, policy: Policy | None = None) -> Result:
-    """`bot_rule`: a higher-priority listener rule sends bot user agents to the waker even while awake."""
+    """`bot_rule`: bot user agents never reach the service, as with the default `blockBots` listener rules."""
     policy = policy or Policy()
-    name = "ZeroDash defaults + bot rule" if bot_rule else "ZeroDash defaults"
+    name = "ZeroDash defaults (blockBots)" if bot_rule else "ZeroDash with blockBots=false"
     result = Result(name, human_requests=sum(1 for hit in hits if hit.kind.wakes))
     start, end = span(hits)
     facts = Facts(desired_count=0, rule_target=RuleTarget.WAKER, healthy_targets=0, capacity_range=(0, 0))
