@@ -10,7 +10,7 @@ CDK := node_modules/.bin/cdk
 IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 CDK_FLAGS := --no-notices --no-version-reporting
 
-.PHONY: help dev test lint format synth deploy image status clean
+.PHONY: help dev test lint format synth deploy image status bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ status: $(BIN)/.installed ## Show each app's state, last request and time to sle
 
 image: ## Build the container image (docker if it runs, else buildah)
 	scripts/build_image.sh
+
+bench: $(BIN)/.installed ## Benchmarks: speed and memory vs the article's way (needs apt's wrk), scale-to-zero simulation
+	for b in startup memory callbacks load; do PYTHONPATH=. $(BIN)/python -m bench.perf.$$b || exit 1; done
+	$(BIN)/python bench/simulate.py
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .ruff_cache .build
