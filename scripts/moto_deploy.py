@@ -9,8 +9,10 @@ server process only (nothing is patched in the caller):
 * Outputs: after a change set is executed moto keeps the Outputs of the empty template the stack
   was created with, so ``describe_stacks`` shows none (the CLI deploys with change sets).
 * Updates: UsePreviousValue of an SSM-typed parameter (CDK's BootstrapVersion) reuses the resolved
-  value as if it were the SSM path and crashes; change sets are looked up by name across stacks; a
-  replaced task definition does not update the service that references it.
+  value as if it were the SSM path and crashes; change sets are looked up by name across stacks (the
+  CLI names every stack's ``cdk-deploy-change-set``: after deleting one stack's old change set it polls
+  until that is gone, and moto answered with another stack's, so a redeploy of several stacks polled
+  forever); a replaced task definition does not update the service that references it.
 * ``Fn::GetStackOutput`` (what CDK writes for ``@aws-cdk/core:defaultCrossStackReferences: weak``)
   is unknown to moto; it is resolved from the producing stack's outputs.
 
@@ -18,8 +20,14 @@ Things moto does not do at all, even with the patches: it never runs Lambda func
 Lambda-backed custom resources (``Custom::CDKBucketDeployment``, ``Custom::VpcRestrictDefaultSG``,
 ``Custom::S3AutoDeleteObjects``) are reported CREATE_COMPLETE without their handler having run
 (the patch stops moto's doomed invocation, which raced the functions' log groups);
-it does not support ``AWS::S3::BucketPolicy`` in CloudFormation (skipped with a warning); its ECS
-service model ignores LoadBalancers and NetworkConfiguration.
+the same holds for ``Custom::AWS`` (the AwsCustomResource that registers each waker Lambda in its target
+group, so the waker target group has no target). It does not support ``AWS::S3::BucketPolicy``,
+``AWS::ApplicationAutoScaling::ScalableTarget``/``ScalingPolicy`` or ``AWS::Lambda::EventInvokeConfig``
+in CloudFormation (skipped with a warning); its ECS service model ignores LoadBalancers and
+NetworkConfiguration.
+
+Every CLI run has a timeout (``CLI_TIMEOUT_SECONDS``); on timeout the CLI is killed and CdkTimeoutError
+reports its output tail with each stack's status, latest events and the change sets moto holds.
 
 Usage:
     .venv/bin/python scripts/moto_deploy.py serve [--port N]
@@ -32,6 +40,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +58,9 @@ ACCOUNT = "123456789012"  # moto's default account; cdk.json pins AZs for it
 REGION = "us-east-1"
 READY_MARKER = "MOTO_READY"
 CLI_FLAGS = ("--no-notices", "--ci", "--no-version-reporting", "--no-color")
+# A full deploy into moto takes well under a minute; a CLI still running after this polls for something
+# moto never reports (a stack or change set status), so fail with diagnostics instead of waiting forever.
+CLI_TIMEOUT_SECONDS = 240.0
 
 
 # --------------------------------------------------------------------------- moto patches
@@ -158,41 +170,52 @@ def _patch_cloudformation() -> None:
 def _patch_change_set_lookup() -> None:
     """moto finds a change set given by name in any stack (describe: last match, delete: first match).
     The CLI names every stack's change set ``cdk-deploy-change-set``, so redeploys of several stacks
-    describe or delete another stack's change set. Scope name lookups to the request's StackName, and
-    answer a missing change set with ChangeSetNotFound instead of ValidationError."""
-    from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+    describe or delete another stack's change set. Scope name lookups to the request's StackName: a name
+    that matches no change set of that stack is not found, even if another stack has one of that name.
+    Describe and execute then answer ChangeSetNotFound (not ValidationError); delete is a no-op, as on AWS
+    (the CLI deletes ``cdk-deploy-change-set`` before every update, whether or not it exists).
+
+    Without the scoping a redeploy hangs: before updating a stack the CLI deletes that stack's old change set
+    and polls DescribeChangeSet every 5 s until it is gone, and moto kept answering with a later stack's change
+    set of the same name (e.g. the app stack's poll found the scaler stack's)."""
+    from moto.cloudformation.exceptions import CloudFormationError
     from moto.cloudformation.responses import ActionResult, CloudFormationResponse, EmptyResult
 
     class ChangeSetNotFoundError(CloudFormationError):
         code = "ChangeSetNotFoundException"
 
-    def scoped_change_set(self: Any) -> str:
+    def scoped_change_set(self: Any) -> str | None:
+        """The key (ARN) of the change set the request names, or None if there is none."""
         name, stack = self._get_param("ChangeSetName"), self._get_param("StackName")
         change_sets = self.cloudformation_backend.change_sets
-        if name in change_sets or not stack:
+        if name in change_sets:  # an ARN
             return str(name)
         ids = [
             key
             for key, cs in change_sets.items()
-            if cs.change_set_name == name and stack in (cs.stack_name, cs.stack_id)
+            if cs.change_set_name == name and (not stack or stack in (cs.stack_name, cs.stack_id))
         ]
-        return ids[-1] if ids else str(name)
+        return ids[-1] if ids else None
+
+    def found_change_set(self: Any) -> str:
+        key = scoped_change_set(self)
+        if key is None:
+            # AWS answers ChangeSetNotFound; the CLI waits for exactly that after deleting an old change set
+            raise ChangeSetNotFoundError(f"ChangeSet [{self._get_param('ChangeSetName')}] does not exist")
+        return key
 
     def describe_change_set(self: Any) -> Any:
-        name = scoped_change_set(self)
-        try:
-            return ActionResult(self.cloudformation_backend.describe_change_set(change_set_name=name))
-        except ValidationError:
-            # AWS answers ChangeSetNotFound; the CLI waits for exactly that after deleting an old change set
-            raise ChangeSetNotFoundError(f"ChangeSet [{name}] does not exist") from None
+        return ActionResult(self.cloudformation_backend.describe_change_set(change_set_name=found_change_set(self)))
 
     def delete_change_set(self: Any) -> Any:
-        self.cloudformation_backend.delete_change_set(change_set_name=scoped_change_set(self))
+        key = scoped_change_set(self)
+        if key is not None:
+            self.cloudformation_backend.delete_change_set(change_set_name=key)
         return EmptyResult()
 
     def execute_change_set(self: Any) -> Any:
         self.cloudformation_backend.execute_change_set(
-            stack_name=self._get_param("StackName"), change_set_name=scoped_change_set(self)
+            stack_name=self._get_param("StackName"), change_set_name=found_change_set(self)
         )
         return EmptyResult()
 
@@ -425,11 +448,16 @@ def aws_env(endpoint: str) -> dict[str, str]:
 
 
 class CdkCommandError(RuntimeError):
-    def __init__(self, args: Sequence[str], returncode: int, output: str) -> None:
+    def __init__(self, args: Sequence[str], returncode: int, output: str, *, diagnostics: str = "") -> None:
         tail = "\n".join(output.splitlines()[-40:])
-        super().__init__(f"`cdk {' '.join(args)}` failed with exit code {returncode}; output tail:\n{tail}")
+        message = f"`cdk {' '.join(args)}` failed with exit code {returncode}; output tail:\n{tail}"
+        super().__init__(f"{message}\n--- stacks in moto ---\n{diagnostics}" if diagnostics else message)
         self.returncode = returncode
         self.output = output
+
+
+class CdkTimeoutError(CdkCommandError):
+    """The CLI did not finish in time: typically it polls a stack or change set that moto never settles."""
 
 
 @dataclass(frozen=True)
@@ -440,41 +468,101 @@ class CdkResult:
 
 
 def run_cdk(
-    args: Sequence[str], *, env: Mapping[str, str], app_dir: Path = REPO_ROOT, timeout: float = 900.0
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    app_dir: Path = REPO_ROOT,
+    timeout: float = CLI_TIMEOUT_SECONDS,
 ) -> CdkResult:
-    """Run the pinned CDK CLI in ``app_dir``; raise CdkCommandError with the output tail on failure."""
+    """Run the pinned CDK CLI in ``app_dir``; raise CdkCommandError with the output tail on failure.
+
+    After ``timeout`` seconds the CLI and its children (the synthesizing app) are killed and CdkTimeoutError
+    reports the output tail and what moto holds (stack statuses, latest events, change sets), instead of
+    letting the CLI poll moto every 5 s for a status that never comes.
+    """
     started = time.monotonic()
+    proc = subprocess.Popen(
+        [str(CDK_BIN), *args, *CLI_FLAGS],
+        cwd=app_dir,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, so a timeout also stops the app it synthesizes
+    )
     try:
-        proc = subprocess.run(
-            [str(CDK_BIN), *args, *CLI_FLAGS],
-            cwd=app_dir,
-            env=dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        raise CdkCommandError(args, -1, out + f"\n[timed out after {timeout:.0f} s]") from exc
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        raise CdkTimeoutError(
+            args,
+            -1,
+            f"{output}\n[timed out after {timeout:.0f} s]",
+            diagnostics=describe_moto_stacks(env.get("AWS_ENDPOINT_URL", "")),
+        ) from None
     if proc.returncode != 0:
-        raise CdkCommandError(args, proc.returncode, proc.stdout)
-    return CdkResult(args=tuple(args), output=proc.stdout, seconds=time.monotonic() - started)
+        raise CdkCommandError(args, proc.returncode, output)
+    return CdkResult(args=tuple(args), output=output, seconds=time.monotonic() - started)
+
+
+def describe_moto_stacks(endpoint: str, events_per_stack: int = 4) -> str:
+    """Each stack's status and latest events, and the change sets, as moto reports them (best effort)."""
+    if not endpoint:
+        return "(no AWS_ENDPOINT_URL)"
+    try:
+        import boto3
+
+        cfn = boto3.client(
+            "cloudformation",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        lines: list[str] = []
+        for stack in cfn.describe_stacks()["Stacks"]:
+            reason = f" ({stack['StackStatusReason']})" if stack.get("StackStatusReason") else ""
+            lines.append(f"{stack['StackName']}: {stack['StackStatus']}{reason}")
+            events = cfn.describe_stack_events(StackName=stack["StackId"])["StackEvents"][:events_per_stack]
+            lines.extend(
+                f"    {event['Timestamp']:%H:%M:%S} {event['LogicalResourceId']} {event['ResourceType']} "
+                f"{event['ResourceStatus']} {event.get('ResourceStatusReason') or ''}".rstrip()
+                for event in events
+            )
+        # moto lists every stack's change sets whatever StackName says
+        for change_set in cfn.list_change_sets(StackName="any")["Summaries"]:
+            lines.append(
+                f"change set {change_set['ChangeSetName']} of {change_set['StackName']}: "
+                f"{change_set['Status']} / {change_set['ExecutionStatus']}"
+            )
+        return "\n".join(lines)
+    except Exception as error:  # diagnostics must not hide the timeout they explain
+        return f"(could not describe the stacks: {error!r})"
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
 
 
 def context_args(context: Mapping[str, str]) -> list[str]:
     return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
 
 
-def bootstrap(env: Mapping[str, str], *, work_dir: Path) -> CdkResult:
+def bootstrap(env: Mapping[str, str], *, work_dir: Path, timeout: float = CLI_TIMEOUT_SECONDS) -> CdkResult:
     """Bootstrap moto's default account. Run outside the app (an empty ``work_dir``): inside it the CLI
     would synthesize the app first, which costs time and needs the app's required context."""
-    return run_cdk(["bootstrap", f"aws://{ACCOUNT}/{REGION}"], env=env, app_dir=work_dir)
+    return run_cdk(["bootstrap", f"aws://{ACCOUNT}/{REGION}"], env=env, app_dir=work_dir, timeout=timeout)
 
 
 def deploy_all(
-    env: Mapping[str, str], *, context: Mapping[str, str], output_dir: Path, app_dir: Path = REPO_ROOT
+    env: Mapping[str, str],
+    *,
+    context: Mapping[str, str],
+    output_dir: Path,
+    app_dir: Path = REPO_ROOT,
+    timeout: float = CLI_TIMEOUT_SECONDS,
 ) -> CdkResult:
     outputs_file = output_dir / "outputs.json"
     return run_cdk(
@@ -493,6 +581,7 @@ def deploy_all(
         ],
         env=env,
         app_dir=app_dir,
+        timeout=timeout,
     )
 
 
@@ -518,7 +607,11 @@ def _deploy_command(context: dict[str, str], keep: bool) -> int:
             ("bootstrap", lambda: bootstrap(env, work_dir=work)),
             ("deploy", lambda: deploy_all(env, context=context, output_dir=work)),
         ):
-            result = step()
+            try:
+                result = step()
+            except CdkCommandError as error:
+                print(f"{label} failed: {error}\n--- moto log tail ---\n{log_tail(server.log_path)}", file=sys.stderr)
+                return 1
             print(f"{label}: {result.seconds:.1f} s", file=sys.stderr)
         print(json.dumps(json.loads((work / "outputs.json").read_text()), indent=2))
         if keep:

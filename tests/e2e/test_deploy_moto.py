@@ -6,7 +6,8 @@ against it, then the resources exist as configured, and a redeploy with a new im
 the service without resetting the desired count the scaler set.
 
 Not exercised here: Lambda-backed custom resources (the sample-data BucketDeployment, the default
-security group restriction) are accepted but their handlers never run, so the bucket stays empty;
+security group restriction, the waker's registration in its Lambda target group) are accepted but their
+handlers never run, so the bucket stays empty and the waker target group has no target;
 moto marks targets healthy and runs no tasks.
 """
 
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.deploy
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "ZdSmoke"
 STATEFUL, PLATFORM, APP = f"{PREFIX}-Stateful", f"{PREFIX}-Platform", f"{PREFIX}-App-dashboard"
+SCALER = f"{PREFIX}-Scaler"
 FIRST_TAG, SECOND_TAG = "smoke-test", "smoke-test-2"
 
 
@@ -67,7 +69,7 @@ class Deployment:
         try:
             result = md.deploy_all(self.env, context=context, output_dir=self.work_dir)
         except md.CdkCommandError as error:
-            pytest.fail(f"{error}\n--- moto log tail ---\n{_tail(self.moto_log)}", pytrace=False)
+            pytest.fail(f"{error}\n--- moto log tail ---\n{md.log_tail(self.moto_log)}", pytrace=False)
         self.timings[f"deploy {image_tag}"] = result.seconds
 
     def outputs(self, stack: str) -> dict[str, str]:
@@ -83,6 +85,14 @@ class Deployment:
         assert len(found) == 1, f"expected one {resource_type} in {stack}, found {found}"
         return found[0]
 
+    def service_target_group(self) -> str:
+        """The app's Fargate target group (the other one in the app stack is the waker's Lambda target group)."""
+        arns = self.resources(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
+        groups = self.client("elbv2").describe_target_groups(TargetGroupArns=arns)["TargetGroups"]
+        by_type = {group["TargetType"]: group["TargetGroupArn"] for group in groups}
+        assert sorted(by_type) == ["ip", "lambda"], f"expected an ip and a lambda target group, found {groups}"
+        return by_type["ip"]
+
     def service(self) -> dict[str, Any]:
         cluster = self.outputs(PLATFORM)["ClusterName"]
         services = self.client("ecs").describe_services(cluster=cluster, services=[self.outputs(APP)["ServiceName"]])
@@ -92,10 +102,6 @@ class Deployment:
     def task_definition(self) -> dict[str, Any]:
         arn = self.service()["taskDefinition"]
         return self.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +120,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         try:
             deployment.timings["bootstrap"] = md.bootstrap(deployment.env, work_dir=work_dir).seconds
         except md.CdkCommandError as error:
-            pytest.fail(f"{error}\n--- moto log tail ---\n{_tail(server.log_path)}", pytrace=False)
+            pytest.fail(f"{error}\n--- moto log tail ---\n{md.log_tail(server.log_path)}", pytrace=False)
         deployment.deploy(FIRST_TAG)
         yield deployment
         print(f"\ndeploy smoke timings: {json.dumps({k: round(v, 1) for k, v in deployment.timings.items()})}")
@@ -124,10 +130,11 @@ def test_every_stack_is_deployed(deployment: Deployment) -> None:
     stacks = deployment.client("cloudformation").describe_stacks()["Stacks"]
     status = {s["StackName"]: s["StackStatus"] for s in stacks}
 
-    assert {name: status.get(name) for name in (STATEFUL, PLATFORM, APP)} == {
+    assert {name: status.get(name) for name in (STATEFUL, PLATFORM, APP, SCALER)} == {
         STATEFUL: "CREATE_COMPLETE",
         PLATFORM: "CREATE_COMPLETE",
         APP: "CREATE_COMPLETE",
+        SCALER: "CREATE_COMPLETE",
     }
 
 
@@ -178,7 +185,7 @@ def test_service_runs_the_configured_fargate_task(deployment: Deployment) -> Non
 
 
 def test_target_group_health_check_is_fast(deployment: Deployment) -> None:
-    arn = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    arn = deployment.service_target_group()
 
     (group,) = deployment.client("elbv2").describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
 
@@ -190,7 +197,7 @@ def test_target_group_health_check_is_fast(deployment: Deployment) -> None:
 
 
 def test_service_registers_its_container_in_the_target_group(deployment: Deployment) -> None:
-    arn = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    arn = deployment.service_target_group()
 
     load_balancers = deployment.service()["loadBalancers"]
 
@@ -198,7 +205,7 @@ def test_service_registers_its_container_in_the_target_group(deployment: Deploym
 
 
 def test_listener_rule_forwards_to_the_target_group(deployment: Deployment) -> None:
-    target_group = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    target_group = deployment.service_target_group()
     rule_arn = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::ListenerRule")
 
     (rule,) = deployment.client("elbv2").describe_rules(RuleArns=[rule_arn])["Rules"]
@@ -239,4 +246,4 @@ def test_moto_server_logged_no_tracebacks(deployment: Deployment) -> None:
     # moto swallows some exceptions during stack updates; a traceback means a resource silently went missing
     log = deployment.moto_log.read_text(errors="replace")
 
-    assert "Traceback" not in log, _tail(deployment.moto_log, 60)
+    assert "Traceback" not in log, md.log_tail(deployment.moto_log, 60)
