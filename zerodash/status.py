@@ -20,7 +20,8 @@ from common.apps import AppSpec
 from common.aws import Clients, read_facts
 from common.facts import Facts
 from scaler.decision import State, state_of
-from scaler.metrics import EXTRA_MINUTES, batches, build_queries, floor_minute, parse_results
+from scaler.metrics import EXTRA_MINUTES, floor_minute
+from scaler.metrics import fetch_traffic as read_traffic
 from scaler.traffic import MINUTE, Traffic
 
 LOOKBACK_MINUTES = 180  # how far back "minutes since last request" looks (longer if an idle window is longer)
@@ -48,23 +49,9 @@ def lookback_minutes(apps: Sequence[AppSpec]) -> int:
 
 
 def fetch_traffic(clients: Clients, apps: Sequence[AppSpec], now: datetime, minutes: int) -> dict[str, Traffic]:
-    """One GetMetricData call (per 166 apps, and per page) for every app: the scaler's queries, longer window."""
+    """The scaler's queries over a longer window: one GetMetricData call (per 166 apps, and per page)."""
     end = floor_minute(now) + MINUTE
-    results: list[dict[str, Any]] = []
-    for batch in batches(build_queries(apps)):
-        kwargs: dict[str, Any] = {
-            "MetricDataQueries": batch,
-            "StartTime": end - timedelta(minutes=minutes + 1),
-            "EndTime": end,
-            "ScanBy": "TimestampAscending",
-        }
-        while True:
-            page = clients.cloudwatch.get_metric_data(**kwargs)
-            results.extend(page.get("MetricDataResults", []))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
-    return parse_results(apps, results)
+    return read_traffic(clients.cloudwatch, apps, end - timedelta(minutes=minutes + 1), end)
 
 
 def minutes_to_sleep(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> tuple[float | None, str | None]:

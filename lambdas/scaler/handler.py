@@ -16,7 +16,8 @@ from common.aws import Clients, make_clients, read_facts
 from common.emf import emit, log_record
 from scaler.apply import apply
 from scaler.decision import decide
-from scaler.metrics import batches, build_queries, parse_results, query_window
+from scaler.metrics import fetch_traffic as read_traffic
+from scaler.metrics import query_window
 from scaler.traffic import Traffic
 
 
@@ -32,21 +33,7 @@ def _clients() -> Clients:
 
 def fetch_traffic(clients: Clients, apps: Sequence[AppSpec], now: datetime) -> dict[str, Traffic]:
     window = query_window(apps, now)
-    results: list[dict[str, Any]] = []
-    for batch in batches(build_queries(apps)):
-        kwargs: dict[str, Any] = {
-            "MetricDataQueries": batch,
-            "StartTime": window.start,
-            "EndTime": window.end,
-            "ScanBy": "TimestampAscending",
-        }
-        while True:
-            page = clients.cloudwatch.get_metric_data(**kwargs)
-            results.extend(page.get("MetricDataResults", []))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
-    return parse_results(apps, results)
+    return read_traffic(clients.cloudwatch, apps, window.start, window.end)
 
 
 def run(clients: Clients, apps: Sequence[AppSpec], now: datetime) -> list[dict[str, Any]]:

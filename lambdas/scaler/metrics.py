@@ -116,3 +116,22 @@ def parse_results(apps: Sequence[AppSpec], results: Iterable[Mapping[str, Any]])
             complete=complete,
         )
     return traffic
+
+
+def fetch_traffic(cloudwatch: Any, apps: Sequence[AppSpec], start: datetime, end: datetime) -> dict[str, Traffic]:
+    """Every app's traffic from [start, end): one GetMetricData call per MAX_QUERIES_PER_CALL queries, all pages."""
+    results: list[dict[str, Any]] = []
+    for batch in batches(build_queries(apps)):
+        kwargs: dict[str, Any] = {
+            "MetricDataQueries": batch,
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        }
+        while True:
+            page = cloudwatch.get_metric_data(**kwargs)
+            results.extend(page.get("MetricDataResults", []))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+    return parse_results(apps, results)
