@@ -24,6 +24,10 @@ keepalive = 75
 # The control socket (for gunicornc) is of no use in a Fargate task and would need a writable $HOME.
 control_socket_disable = True
 
+# Workers heartbeat through a file in this directory; /dev/shm stays writable when the task runs with a
+# read-only root filesystem and no /tmp volume (gunicorn otherwise exits with "No usable temporary directory").
+worker_tmp_dir = "/dev/shm"
+
 accesslog = "-"
 errorlog = "-"
 # Client address (the ALB puts it in X-Forwarded-For), request line, status, bytes, duration in ms.

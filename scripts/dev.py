@@ -87,7 +87,7 @@ def start_gunicorn(port: int, env: Mapping[str, str]) -> subprocess.Popen[bytes]
 
 def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the master (graceful), then make sure nothing of its process group is left."""
-    stop_process(process)  # type: ignore[arg-type]
+    stop_process(process)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
 
@@ -167,6 +167,8 @@ def run(stack: contextlib.ExitStack) -> int:
 
 
 def main() -> int:
+    # Installed explicitly for SIGINT too: a shell may start us with SIGINT ignored (e.g. `make dev &`).
+    signal.signal(signal.SIGINT, raise_keyboard_interrupt)
     signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     with contextlib.ExitStack() as stack:
         try:

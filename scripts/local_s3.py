@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -74,7 +75,7 @@ def start_moto_server() -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port_line}"
 
 
-def stop_process(process: subprocess.Popen[str]) -> None:
+def stop_process(process: subprocess.Popen[Any]) -> None:
     """Terminate a child politely, then kill it if it does not go."""
     if process.poll() is None:
         process.terminate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from selenium import webdriver
@@ -16,7 +16,9 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from dashapp.layout import COUNTRY_DROPDOWN_ID, POPULATION_GRAPH_ID, PREFERRED_COUNTRY
-from tests.e2e.conftest import LiveApp
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser
 
