@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CDK := node_modules/.bin/cdk
-# Image tag for synth: the current commit. Deploys need a tag that was pushed (see README, "Deploy").
+# Image tag for synth: the current commit. `make deploy` builds and pushes it (README, Deploy).
 IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 CDK_FLAGS := --no-notices --no-version-reporting
 
@@ -47,11 +47,11 @@ format: $(BIN)/.installed ## Fix lint findings and format the code
 synth: $(BIN)/.installed node_modules/.installed ## Synthesize every stack offline into cdk.out
 	$(CDK) synth $(CDK_FLAGS) --quiet -c imageTag=$(IMAGE_TAG)
 
-deploy: $(BIN)/.installed node_modules/.installed ## Deploy every stack (needs AWS credentials and IMAGE_TAG of a pushed image)
-	@if [ -z "$(filter command line environment,$(origin IMAGE_TAG))" ]; then \
-		echo "IMAGE_TAG is required: push an image to the ECR repository and run 'make deploy IMAGE_TAG=<tag>' (README, Deploy)"; \
-		exit 2; fi
-	$(CDK) deploy --all $(CDK_FLAGS) -c imageTag=$(IMAGE_TAG)
+# Extra flags for scripts/deploy.py, e.g. DEPLOY_ARGS="--no-build --require-approval never".
+DEPLOY_ARGS ?=
+
+deploy: $(BIN)/.installed node_modules/.installed ## Staged deploy: Stateful stack, build+push the image (tag: commit or IMAGE_TAG), then every stack
+	$(BIN)/python -m scripts.deploy $(if $(filter command line environment,$(origin IMAGE_TAG)),--image-tag $(IMAGE_TAG)) $(DEPLOY_ARGS)
 
 status: $(BIN)/.installed ## Show each app's state, last request and time to sleep (needs AWS credentials)
 	$(BIN)/python -m zerodash status
