@@ -10,6 +10,7 @@ from aws_cdk import App, Environment, Stack
 
 from infra.config import ZeroDashConfig
 from infra.stacks.app_stack import AppStack
+from infra.stacks.github_oidc import GithubOidcStack
 from infra.stacks.platform import PlatformStack
 from infra.stacks.scaler import ScalerStack
 from infra.stacks.stateful import StatefulStack
@@ -27,10 +28,12 @@ class ZeroDashStacks:
     platform: PlatformStack
     apps: tuple[AppStack, ...]
     scaler: ScalerStack | None = None  # None with scaleToZero=false
+    github: GithubOidcStack | None = None  # only with githubRepository
 
     @property
     def all(self) -> tuple[Stack, ...]:
-        return (self.stateful, self.platform, *self.apps, *((self.scaler,) if self.scaler else ()))
+        optional = tuple(stack for stack in (self.scaler, self.github) if stack is not None)
+        return (self.stateful, self.platform, *self.apps, *optional)
 
 
 def default_environment() -> Environment:
@@ -47,7 +50,7 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
     References point one way only (stateful -> platform -> apps -> scaler), so any app stack can be
     added, updated or removed without touching the others (the scaler follows on the same deploy).
     With scaleToZero=false there is no scaler and no waker: apps run always on, autoscaled within
-    [minTasks, maxTasks].
+    [minTasks, maxTasks]. With githubRepository, the GitHub OIDC stack (deploy role for CI) is added too.
     """
     prefix = config.stack_prefix
     stateful = StatefulStack(
@@ -70,7 +73,9 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
         log_retention_days=config.log_retention_days,
         access_log_bucket=stateful.data.log_bucket,
         block_bots=config.block_bots,
+        alarm_email=config.alarm_email,
     )
+    alarm_topic = platform.alarms.topic if platform.alarms else None
     apps = tuple(
         AppStack(
             app,
@@ -85,6 +90,8 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             platform=platform.platform,
             log_retention_days=config.log_retention_days,
             scale_to_zero=config.scale_to_zero,
+            dashboard=config.dashboards,
+            alarm_topic=alarm_topic,
         )
         for app_config in config.apps
     )
@@ -98,7 +105,20 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             apps=[stack.scale_to_zero_app for stack in apps if stack.scale_to_zero_app is not None],
             rate_minutes=config.scaler_rate_minutes,
             log_retention_days=config.log_retention_days,
+            alarm_topic=alarm_topic,
         )
         for stack in apps:
             scaler.add_stack_dependency(stack)
-    return ZeroDashStacks(stateful=stateful, platform=platform, apps=apps, scaler=scaler)
+    github = None
+    if config.github_repository:
+        github = GithubOidcStack(
+            app,
+            f"{prefix}-GithubOidc",
+            env=env,
+            description=f"ZeroDash: the role GitHub Actions of {config.github_repository} assume to push and deploy",
+            repository=stateful.registry.repository,
+            github_repository=config.github_repository,
+            branch=config.github_branch,
+            provider_arn=config.github_oidc_provider_arn,
+        )
+    return ZeroDashStacks(stateful=stateful, platform=platform, apps=apps, scaler=scaler, github=github)

@@ -76,6 +76,16 @@ CATCH_ALL_PRIORITY = 50000  # ALB's highest rule priority: evaluated last
 FIRST_APP_PRIORITY = 10
 MAX_TASKS = 1000  # an upper bound that catches typos; ECS allows more
 KEEP_WARM_KEYS = ("days", "start", "end", "timeZone")
+# GitHub's owner and repository name grammar: "owner/name".
+GITHUB_REPOSITORY_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+# A branch name as it appears in the OIDC subject "repo:OWNER/NAME:ref:refs/heads/BRANCH" (no wildcards: the
+# trust policy matches it exactly, and IAM's StringEquals would take "*" literally anyway).
+GITHUB_BRANCH_PATTERN = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)$")
+OIDC_PROVIDER_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+)
+# Deliberately simple: one @, no spaces, a dot in the domain. SNS sends a confirmation mail anyway.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ConfigError(ValueError):
@@ -162,6 +172,11 @@ class ZeroDashConfig:
     scaler_rate_minutes: int = 1
     scale_to_zero: bool = True
     block_bots: bool = True
+    github_repository: str | None = None
+    github_branch: str = "main"
+    github_oidc_provider_arn: str | None = None
+    alarm_email: str | None = None
+    dashboards: bool = True
 
     @property
     def private_tasks(self) -> bool:
@@ -226,7 +241,51 @@ def load_config(get_context: Callable[[str], Any]) -> ZeroDashConfig:
         scaler_rate_minutes=_int(get_context, "scalerRateMinutes", default=1, allowed=range(1, 61)),
         scale_to_zero=_bool(get_context, "scaleToZero", default=True),
         block_bots=_bool(get_context, "blockBots", default=True),
+        **_parse_github(get_context),
+        alarm_email=_optional(get_context, "alarmEmail", EMAIL_PATTERN, "is not an email address (name@example.com)"),
+        dashboards=_bool(get_context, "dashboards", default=True),
     )
+
+
+def _parse_github(get_context: Callable[[str], Any]) -> dict[str, Any]:
+    repository = _optional(
+        get_context,
+        "githubRepository",
+        GITHUB_REPOSITORY_PATTERN,
+        'must be "owner/name" as on GitHub (for example "octo-org/zerodash")',
+    )
+    branch = _optional(
+        get_context,
+        "githubBranch",
+        GITHUB_BRANCH_PATTERN,
+        "must be a branch name such as main or release/v1 (letters, digits, . _ - /; no wildcards)",
+    )
+    provider_arn = _optional(
+        get_context,
+        "githubOidcProviderArn",
+        OIDC_PROVIDER_ARN_PATTERN,
+        "must be the ARN of the account's GitHub OIDC provider, "
+        "arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
+    )
+    if repository is None:
+        for key, value in (("githubBranch", branch), ("githubOidcProviderArn", provider_arn)):
+            if value is not None:
+                raise ConfigError(key, "needs githubRepository: the GitHub OIDC stack is only built for a repository")
+    return {
+        "github_repository": repository,
+        "github_branch": branch or "main",
+        "github_oidc_provider_arn": provider_arn,
+    }
+
+
+def _optional(get_context: Callable[[str], Any], key: str, pattern: re.Pattern[str], message: str) -> str | None:
+    """A string that is absent/empty (None) or matches `pattern`."""
+    raw = get_context(key)
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str) or not pattern.fullmatch(raw):
+        raise ConfigError(key, f"{raw!r} {message}")
+    return raw
 
 
 def _parse_apps(raw: Any) -> tuple[AppConfig, ...]:

@@ -1,4 +1,5 @@
-"""Command line: `python -m zerodash [--region R] [--profile P] [--stack-prefix X] status|wake APP|sleep APP`.
+"""Command line: `python -m zerodash [--region R] [--profile P] [--stack-prefix X] status|wake APP|sleep APP`,
+and `python -m zerodash cost [--awake-fraction F] [--context-json JSON | --cdk-out DIR]` (offline: no AWS calls).
 
 Errors are one line on stderr, never a traceback: exit 2 for what the operator fixes locally (arguments,
 unknown app, credentials, region), exit 1 for what AWS answered (the AWS error code and message).
@@ -9,15 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from zerodash import actions, deployment, status
+from zerodash import actions, cost, deployment, status
 from zerodash.errors import EXIT_ERROR, EXIT_USAGE, CliError
 
 PROG = "zerodash"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 DEFAULTS = {"region": None, "profile": None, "stack_prefix": "ZeroDash"}
@@ -47,7 +52,28 @@ def build_parser() -> argparse.ArgumentParser:
     wake.add_argument("app", metavar="APP")
     sleep = commands.add_parser("sleep", parents=[aws], help="scale an app to zero now; the next visit wakes it")
     sleep.add_argument("app", metavar="APP")
+    estimate = commands.add_parser(
+        "cost", help="monthly cost at us-east-1 list prices, next to an always-on architecture (offline)"
+    )
+    estimate.add_argument(
+        "--awake-fraction", type=_fraction, default=0.1, help="share of the month the apps are awake, 0-1 (default 0.1)"
+    )
+    source = estimate.add_mutually_exclusive_group()
+    source.add_argument(
+        "--context-json", default="{}", help="JSON object of context overrides on cdk.json, as `cdk -c` would set"
+    )
+    source.add_argument("--cdk-out", type=Path, help="read the templates of an existing cloud assembly instead")
     return parser
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
+    return value
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -77,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, now: datetime) -> int:
+    if args.command == "cost":
+        return _cost(args)
     session = deployment.open_session(profile=args.profile, region=args.region)
     deployed = deployment.load(session, stack_prefix=args.stack_prefix)
     if args.command == "status":
@@ -96,6 +124,51 @@ def _status(deployed: deployment.Deployment, now: datetime, *, as_json: bool) ->
     else:
         print(status.as_table(rows, lookback=lookback))
     return EXIT_ERROR if any(row.error for row in rows) else 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    if args.cdk_out is not None:
+        templates = _read_templates(args.cdk_out)
+    else:
+        with tempfile.TemporaryDirectory() as outdir:
+            templates = _synthesize(args.context_json, Path(outdir))
+    inventory = cost.inventory_from_templates(templates)
+    ours = cost.estimate(inventory, args.awake_fraction, title="ZeroDash")
+    reference = cost.estimate(cost.ALWAYS_ON_ARTICLE, args.awake_fraction, title="always on (article)")
+    print(cost.report(ours, reference))
+    return 0
+
+
+def _read_templates(outdir: Path) -> dict[str, Any]:
+    paths = sorted(outdir.glob("*.template.json"))
+    if not paths:
+        raise CliError(f"no *.template.json in {outdir}: run `make synth` first, or leave out --cdk-out", EXIT_USAGE)
+    return {path.name.removesuffix(".template.json"): json.loads(path.read_text()) for path in paths}
+
+
+def _synthesize(context_json: str, outdir: Path) -> dict[str, Any]:
+    """Synthesize the app in process with cdk.json's context plus `context_json`, as `cdk synth` would."""
+    try:
+        overrides = json.loads(context_json)
+    except json.JSONDecodeError as error:
+        raise CliError(f"--context-json is not valid JSON: {error}", EXIT_USAGE) from None
+    if not isinstance(overrides, dict):
+        raise CliError("--context-json must be a JSON object, e.g. '{\"natGateways\": 1}'", EXIT_USAGE)
+    import aws_cdk as cdk  # slow to import (jsii): only for this command
+
+    from infra.app_builder import DEFAULT_REGION, OFFLINE_ACCOUNT, build
+    from infra.config import ConfigError, load_config
+
+    context = {"imageTag": "cost-estimate", **json.loads((REPO_ROOT / "cdk.json").read_text())["context"], **overrides}
+    app = cdk.App(outdir=str(outdir), context=context)
+    try:
+        config = load_config(app.node.try_get_context)
+    except ConfigError as error:
+        raise CliError(f"invalid configuration: {error}", EXIT_USAGE) from None
+    # Offline: the placeholder account whose availability zones cdk.json pins; prices are us-east-1's anyway.
+    build(app, config, cdk.Environment(account=OFFLINE_ACCOUNT, region=DEFAULT_REGION))
+    app.synth()
+    return _read_templates(outdir)
 
 
 def _fail(message: str, code: int) -> int:

@@ -8,10 +8,12 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.dash_service import DashService
+from infra.constructs.monitoring import AppMonitoring
 from infra.constructs.network import Network
 from infra.constructs.platform import Platform
 from infra.constructs.scale_to_zero import AppWaker, ScaleToZeroApp
@@ -25,6 +27,7 @@ class AppStack(Stack):
         dash: the `DashService` (`dash.service`, `dash.target_group`, `dash.listener_rule`, ...).
         waker: the `AppWaker`, or None with `scale_to_zero=False`.
         scale_to_zero_app: the app as the scaler sees it (`waker.app`), or None with `scale_to_zero=False`.
+        monitoring: the `AppMonitoring` (alarms, and the dashboard unless `dashboard=False`).
     """
 
     def __init__(
@@ -40,9 +43,12 @@ class AppStack(Stack):
         platform: Platform,
         log_retention_days: int = 30,
         scale_to_zero: bool = True,
+        dashboard: bool = True,
+        alarm_topic: sns.ITopic | None = None,
         **kwargs: Any,
     ) -> None:
-        """`scale_to_zero` adds the waker (the scaler lives in its own stack); `kwargs` are `Stack` options."""
+        """`scale_to_zero` adds the waker (the scaler lives in its own stack); `dashboard` the CloudWatch
+        dashboard; alarms go to `alarm_topic` when given; `kwargs` are `Stack` options."""
         super().__init__(scope, construct_id, **kwargs)
         # Refer to the repository by name in this stack: its URI is then built from this stack's own
         # account/region instead of by splitting the cross-stack ARN (which cfn-lint rejects for
@@ -89,6 +95,20 @@ class AppStack(Stack):
                 log_retention_days=log_retention_days,
             )
             self.scale_to_zero_app = self.waker.app
+
+        self.monitoring = AppMonitoring(
+            self,
+            "Monitoring",
+            app_name=app.name,
+            load_balancer_full_name=platform.load_balancer.load_balancer_full_name,
+            service_target_group=self.dash.target_group,
+            cluster_name=platform.cluster.cluster_name,
+            service_name=self.dash.service.service_name,
+            waker_target_group=self.waker.target_group if self.waker else None,
+            waker_function=self.waker.function.function if self.waker else None,
+            dashboard=dashboard,
+            alarm_topic=alarm_topic,
+        )
 
         CfnOutput(
             self,

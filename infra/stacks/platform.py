@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.constructs.monitoring import AlarmTopic
 from infra.constructs.network import Network
 from infra.constructs.platform import Platform
 
@@ -18,6 +19,7 @@ class PlatformStack(Stack):
     Attributes:
         network: the `Network` (`network.vpc`, `network.task_subnets`, `network.tasks_are_public`).
         platform: the `Platform` (`cluster`, `load_balancer`, `load_balancer_security_group`, `listener`).
+        alarms: the `AlarmTopic` every alarm is sent to, or None without `alarm_email`.
     """
 
     def __init__(
@@ -29,14 +31,17 @@ class PlatformStack(Stack):
         log_retention_days: int = 30,
         access_log_bucket: s3.IBucket | None = None,
         block_bots: bool = True,
+        alarm_email: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """`kwargs` are `Stack` options (env, description, ...)."""
+        """`alarm_email` adds the alarm topic mailing that address; `kwargs` are `Stack` options."""
         super().__init__(scope, construct_id, **kwargs)
         self.network = Network(self, "Network", nat_gateways=nat_gateways, flow_log_retention_days=log_retention_days)
         self.platform = Platform(
             self, "Platform", vpc=self.network.vpc, access_log_bucket=access_log_bucket, block_bots=block_bots
         )
+
+        self.alarms = AlarmTopic(self, "Alarms", email=alarm_email) if alarm_email else None
 
         CfnOutput(self, "ClusterName", value=self.platform.cluster.cluster_name, description="The ECS cluster")
         CfnOutput(

@@ -7,9 +7,10 @@ test). Synthesis is slow (jsii), so only three builds exist:
 - `default_build`: cdk.json's defaults with imageTag "test-tag" (one app "dashboard" at "/*", no NAT;
   scale to zero and bot blocking on).
 - `nat_build`: natGateways=1, two apps ("dashboard" at "/*", "sales" at "/sales/*" with its own scaling:
-  SALES_SCALING), sampleData=false, retainData=false, scalerRateMinutes=5.
-- `always_on_build`: scaleToZero=false and blockBots=false, one app with minTasks 2 / maxTasks 4; not
-  checked by cdk-nag or cfn-lint (it only removes resources the other builds have).
+  SALES_SCALING), sampleData=false, retainData=false, scalerRateMinutes=5, and the optional parts: the
+  GitHub OIDC stack (GITHUB_REPOSITORY on GITHUB_BRANCH) and the alarm topic mailing ALARM_EMAIL.
+- `always_on_build`: scaleToZero=false, blockBots=false and dashboards=false, one app with minTasks 2 /
+  maxTasks 4; not checked by cdk-nag or cfn-lint (it only removes resources the other builds have).
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ SALES_SCALING = {
 }
 
 
+GITHUB_REPOSITORY = "octo-org/zerodash"
+GITHUB_BRANCH = "release"
+ALARM_EMAIL = "ops@example.com"
+
+
 def synthesize(outdir: Path, **overrides: Any) -> Build:
     """Build and synthesize the app as app.py does; a cdk-nag error fails here with the full validation report."""
     app = cdk.App(outdir=str(outdir), context={**cdk_json_context(), "imageTag": "test-tag", **overrides})
@@ -95,6 +101,9 @@ def nat_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         sampleData="false",
         retainData="false",
         scalerRateMinutes="5",
+        githubRepository=GITHUB_REPOSITORY,
+        githubBranch=GITHUB_BRANCH,
+        alarmEmail=ALARM_EMAIL,
     )
 
 
@@ -102,7 +111,11 @@ def nat_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 def always_on_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     apps = [{"name": "dashboard", "path": "/*", "minTasks": 2, "maxTasks": 4}]
     return synthesize(
-        tmp_path_factory.mktemp("cdk-always-on"), apps=json.dumps(apps), scaleToZero="false", blockBots="false"
+        tmp_path_factory.mktemp("cdk-always-on"),
+        apps=json.dumps(apps),
+        scaleToZero="false",
+        blockBots="false",
+        dashboards="false",
     )
 
 
@@ -125,3 +138,9 @@ def app_stack(default_build: Build) -> Template:
 def scaler_stack(default_build: Build) -> Template:
     assert default_build.stacks.scaler is not None
     return default_build.template(default_build.stacks.scaler)
+
+
+@pytest.fixture(scope="session")
+def github_stack(nat_build: Build) -> Template:
+    assert nat_build.stacks.github is not None
+    return nat_build.template(nat_build.stacks.github)

@@ -263,3 +263,56 @@ def test_scaler_rate_out_of_range_names_the_range(value: str) -> None:
 def test_scale_to_zero_and_block_bots_can_be_turned_off_from_the_command_line() -> None:
     config = _load(scaleToZero="false", blockBots="false")
     assert (config.scale_to_zero, config.block_bots) == (False, False)
+
+
+def test_optional_parts_are_off_by_default_and_dashboards_on() -> None:
+    config = _load()
+    assert (config.github_repository, config.github_branch, config.github_oidc_provider_arn) == (None, "main", None)
+    assert (config.alarm_email, config.dashboards) == (None, True)
+
+
+def test_github_repository_branch_and_provider_are_read() -> None:
+    provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    config = _load(githubRepository="octo-org/zero.dash", githubBranch="release/v1", githubOidcProviderArn=provider)
+    assert (config.github_repository, config.github_branch, config.github_oidc_provider_arn) == (
+        "octo-org/zero.dash",
+        "release/v1",
+        provider,
+    )
+
+
+@pytest.mark.parametrize("repository", ["zerodash", "octo/zero/dash", "octo org/zerodash", "-octo/zerodash"])
+def test_github_repository_must_be_owner_slash_name(repository: str) -> None:
+    assert "owner/name" in str(_error(githubRepository=repository))
+
+
+@pytest.mark.parametrize("branch", ["*", "feature/*", "a..b", "/main", "main/"])
+def test_github_branch_must_be_a_plain_branch_name(branch: str) -> None:
+    error = _error(githubRepository="octo/zd", githubBranch=branch)
+    assert error.key == "githubBranch"
+
+
+@pytest.mark.parametrize("key", ["githubBranch", "githubOidcProviderArn"])
+def test_github_options_without_a_repository_are_rejected(key: str) -> None:
+    value = (
+        "main"
+        if key == "githubBranch"
+        else "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    )
+    assert "needs githubRepository" in str(_error(**{key: value}))
+
+
+def test_oidc_provider_arn_must_be_githubs() -> None:
+    error = _error(
+        githubRepository="octo/zd", githubOidcProviderArn="arn:aws:iam::123456789012:oidc-provider/example.com"
+    )
+    assert error.key == "githubOidcProviderArn"
+
+
+@pytest.mark.parametrize("email", ["ops", "ops@example", "ops @example.com", "a@b@c.com"])
+def test_alarm_email_must_look_like_an_address(email: str) -> None:
+    assert "is not an email address" in str(_error(alarmEmail=email))
+
+
+def test_dashboards_can_be_turned_off_from_the_command_line() -> None:
+    assert _load(dashboards="false").dashboards is False

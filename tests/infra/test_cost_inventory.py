@@ -1,0 +1,47 @@
+"""The cost report's inventory (zerodash/cost.py) read from the real synthesized templates."""
+
+from __future__ import annotations
+
+import json
+
+from tests.infra.conftest import Build
+from zerodash.cost import AppTasks, Inventory, inventory_from_templates
+
+
+def _templates(build: Build) -> dict:
+    return {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text())
+        for path in build.outdir.glob("*.template.json")
+    }
+
+
+def test_default_build_inventory(default_build: Build) -> None:
+    assert inventory_from_templates(_templates(default_build)) == Inventory(
+        apps=(AppTasks(name="dashboard", vcpu=0.5, memory_gb=1, tasks=1, public_ip=True),),
+        load_balancers=1,
+        load_balancer_azs=2,
+        nat_gateways=0,
+        elastic_ips=0,
+        gateway_endpoints=1,  # S3
+        alarms=4,  # 5xx rate, unhealthy targets, waker errors; scaler errors
+        dashboards=1,
+        kms_keys=0,
+        scaler_runs_per_hour=60,
+        scaler_memory_gb=0.25,
+        scaled_apps=1,
+    )
+
+
+def test_nat_build_inventory(nat_build: Build) -> None:
+    inventory = inventory_from_templates(_templates(nat_build))
+    assert [(app.name, app.tasks, app.public_ip) for app in inventory.apps] == [
+        ("dashboard", 1, False),
+        ("sales", 2, False),
+    ]
+    assert (inventory.nat_gateways, inventory.elastic_ips, inventory.kms_keys) == (1, 1, 1)
+    assert (inventory.alarms, inventory.dashboards, inventory.scaler_runs_per_hour, inventory.scaled_apps) == (
+        7,
+        2,
+        12,
+        2,
+    )

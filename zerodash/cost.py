@@ -1,0 +1,309 @@
+"""Monthly cost at list prices (zerodash/prices.py) of a synthesized ZeroDash, next to an always-on architecture.
+
+Pure calculation: `inventory_from_templates` counts what costs money in the CloudFormation templates (load
+balancers and their AZs, NAT gateways and Elastic IPs, VPC endpoints, alarms, dashboards, KMS keys, each app's
+task size, minimum tasks and public IP, the scaler's memory and schedule); `estimate` prices an `Inventory` for
+the fraction of the month the apps are awake. `report` renders both architectures side by side.
+
+Assumptions (documented here and printed by the report):
+- Fixed: what is billed every hour whatever the traffic: ALB hours, the ALB's public IPv4 address per AZ,
+  NAT gateways and their Elastic IPs, interface endpoints per AZ (gateway endpoints are free), alarms,
+  dashboards (the account's first 3 are free; not deducted here), KMS keys.
+- Variable: Fargate task-hours (each app's minimum tasks, i.e. autoscaling beyond the minimum is not
+  estimated) and the tasks' public IPv4 addresses while awake; ALB LCUs at 1 LCU-hour per awake hour (a small
+  dashboard's traffic stays well under 1 LCU); scaler invocations (one run per schedule tick, 1 s at the
+  function's memory each) and its GetMetricData metrics (3 per app per run, lambdas/scaler/metrics.py).
+- Not estimated: data transfer and NAT data processing ($0.045/GB), the waker's invocations (one per page load
+  of a sleeping app), CloudWatch Logs ingestion and the ZeroDash EMF metrics (billed per hour they have data),
+  ECR and S3 storage, and free tiers.
+- Without a scaler (scaleToZero=false) the tasks run all month whatever the awake fraction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from zerodash.prices import HOURS_PER_MONTH, PRICES, PRICES_AS_OF, REGION, Prices
+
+SCALER_HANDLER = "scaler.handler.handler"
+WAKER_HANDLER = "waker.handler.handler"
+SCALER_SECONDS_PER_RUN = 1.0  # a run's billed duration: a few AWS API calls for every app
+METRICS_PER_APP_PER_RUN = 3  # lambdas/scaler/metrics.py QUERIES_PER_APP
+LCU_PER_AWAKE_HOUR = 1.0
+RATE_PATTERN = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours)\)$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppTasks:
+    """One app's Fargate service while awake: its minimum tasks of `vcpu`/`memory_gb`."""
+
+    name: str
+    vcpu: float
+    memory_gb: float
+    tasks: int = 1
+    public_ip: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inventory:
+    """What the templates create that costs money. `scaler_runs_per_hour` 0 means no scaler: always on."""
+
+    apps: tuple[AppTasks, ...]
+    load_balancers: int = 1
+    load_balancer_azs: int = 2  # public IPv4 addresses of the ALBs: one per AZ each
+    nat_gateways: int = 0
+    elastic_ips: int = 0
+    interface_endpoint_azs: int = 0
+    gateway_endpoints: int = 0
+    alarms: int = 0
+    dashboards: int = 0
+    kms_keys: int = 0
+    scaler_runs_per_hour: float = 0.0
+    scaler_memory_gb: float = 0.25
+    scaled_apps: int = 0
+
+    @property
+    def scales_to_zero(self) -> bool:
+        return self.scaler_runs_per_hour > 0
+
+
+@dataclass(frozen=True)
+class Line:
+    item: str
+    fixed: float
+    variable: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class Estimate:
+    title: str
+    awake_fraction: float
+    lines: tuple[Line, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def fixed(self) -> float:
+        return sum(line.fixed for line in self.lines)
+
+    @property
+    def variable(self) -> float:
+        return sum(line.variable for line in self.lines)
+
+    @property
+    def total(self) -> float:
+        return self.fixed + self.variable
+
+
+# The article's always-on architecture: 2 tasks of 0.5 vCPU / 4 GB in private subnets, a NAT gateway per AZ
+# (2, each with an Elastic IP), one ALB in 2 AZs. No scaler, alarms or dashboards.
+ALWAYS_ON_ARTICLE = Inventory(
+    apps=(AppTasks(name="article", vcpu=0.5, memory_gb=4, tasks=2, public_ip=False),),
+    load_balancers=1,
+    load_balancer_azs=2,
+    nat_gateways=2,
+    elastic_ips=2,
+)
+
+
+def estimate(
+    inventory: Inventory, awake_fraction: float, *, title: str = "ZeroDash", prices: Prices = PRICES
+) -> Estimate:
+    """Monthly cost of `inventory` when its apps are awake `awake_fraction` (0-1) of the month."""
+    if not 0 <= awake_fraction <= 1:
+        raise ValueError(f"awake_fraction must be between 0 and 1, got {awake_fraction}")
+    hours = HOURS_PER_MONTH
+    awake_hours = hours * awake_fraction
+    task_hours = awake_hours if inventory.scales_to_zero else hours
+    notes = [] if inventory.scales_to_zero else ["no scaler: tasks run all month"]
+
+    task_hour_price = sum(
+        app.tasks * (app.vcpu * prices.fargate_vcpu_hour + app.memory_gb * prices.fargate_gb_hour)
+        for app in inventory.apps
+    )
+    public_tasks = sum(app.tasks for app in inventory.apps if app.public_ip)
+    runs = inventory.scaler_runs_per_hour * hours
+    metrics = runs * METRICS_PER_APP_PER_RUN * inventory.scaled_apps
+    sizes = ", ".join(f"{app.tasks}x {app.vcpu:g} vCPU/{app.memory_gb:g} GB" for app in inventory.apps)
+
+    lines = [
+        Line("ALB", inventory.load_balancers * prices.alb_hour * hours, 0.0, f"{inventory.load_balancers} x {hours} h"),
+        Line(
+            "ALB LCUs",
+            0.0,
+            inventory.load_balancers * LCU_PER_AWAKE_HOUR * prices.alb_lcu_hour * awake_hours,
+            f"{LCU_PER_AWAKE_HOUR:g} LCU x {awake_hours:g} awake h",
+        ),
+        Line(
+            "public IPv4 (ALB)",
+            inventory.load_balancer_azs * prices.public_ipv4_hour * hours,
+            0.0,
+            f"{inventory.load_balancer_azs} addresses",
+        ),
+        Line(
+            "NAT gateways",
+            inventory.nat_gateways * prices.nat_gateway_hour * hours,
+            0.0,
+            f"{inventory.nat_gateways} (data not included)",
+        ),
+        Line(
+            "public IPv4 (NAT)",
+            inventory.elastic_ips * prices.public_ipv4_hour * hours,
+            0.0,
+            f"{inventory.elastic_ips} Elastic IPs",
+        ),
+        Line(
+            "VPC endpoints",
+            inventory.interface_endpoint_azs * prices.interface_endpoint_az_hour * hours
+            + inventory.gateway_endpoints * prices.gateway_endpoint_hour * hours,
+            0.0,
+            f"{inventory.gateway_endpoints} gateway (free), {inventory.interface_endpoint_azs} interface AZs",
+        ),
+        Line("Fargate tasks", 0.0, task_hour_price * task_hours, f"{sizes or 'none'}, {task_hours:g} h"),
+        Line(
+            "public IPv4 (tasks)",
+            0.0,
+            public_tasks * prices.public_ipv4_hour * task_hours,
+            f"{public_tasks} while running",
+        ),
+        Line(
+            "scaler invocations",
+            0.0,
+            runs * prices.lambda_request
+            + runs * SCALER_SECONDS_PER_RUN * inventory.scaler_memory_gb * prices.lambda_gb_second,
+            f"{runs:,.0f} runs x {SCALER_SECONDS_PER_RUN:g} s x {inventory.scaler_memory_gb:g} GB",
+        ),
+        Line("GetMetricData", 0.0, metrics * prices.get_metric_data_metric, f"{metrics:,.0f} metrics"),
+        Line("CloudWatch alarms", inventory.alarms * prices.alarm_month, 0.0, f"{inventory.alarms}"),
+        Line(
+            "CloudWatch dashboards",
+            inventory.dashboards * prices.dashboard_month,
+            0.0,
+            f"{inventory.dashboards} (first 3 per account free)",
+        ),
+        Line("KMS keys", inventory.kms_keys * prices.kms_key_month, 0.0, f"{inventory.kms_keys}"),
+    ]
+    return Estimate(title, awake_fraction, tuple(lines), tuple(notes))
+
+
+def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inventory:
+    """Count what costs money in CloudFormation templates (stack name -> template), as CDK synthesizes them."""
+    counts = {"nat": 0, "eip": 0, "interface": 0, "gateway": 0, "alarms": 0, "dashboards": 0, "kms": 0}
+    load_balancers = azs = 0
+    apps: list[AppTasks] = []
+    scaled_apps = 0
+    runs_per_hour = 0.0
+    scaler_memory_gb = 0.25
+    for stack_name, template in sorted(templates.items()):
+        resources: Mapping[str, Any] = template.get("Resources", {})
+        by_type: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for logical_id, resource in resources.items():
+            by_type.setdefault(resource["Type"], []).append((logical_id, resource.get("Properties", {})))
+
+        def of(resource_type: str, by_type=by_type) -> list[tuple[str, Mapping[str, Any]]]:
+            return by_type.get(resource_type, [])
+
+        for _, properties in of("AWS::ElasticLoadBalancingV2::LoadBalancer"):
+            if properties.get("Type", "application") == "application":
+                load_balancers += 1
+                azs += len(properties.get("Subnets") or properties.get("SubnetMappings") or [])
+        counts["nat"] += len(of("AWS::EC2::NatGateway"))
+        counts["eip"] += len(of("AWS::EC2::EIP"))
+        for _, properties in of("AWS::EC2::VPCEndpoint"):
+            if properties.get("VpcEndpointType") == "Interface":
+                counts["interface"] += len(properties.get("SubnetIds", []))
+            else:
+                counts["gateway"] += 1
+        counts["alarms"] += len(of("AWS::CloudWatch::Alarm"))
+        counts["dashboards"] += len(of("AWS::CloudWatch::Dashboard"))
+        counts["kms"] += len(of("AWS::KMS::Key"))
+
+        functions = [properties for _, properties in of("AWS::Lambda::Function")]
+        scaled_apps += sum(1 for properties in functions if properties.get("Handler") == WAKER_HANDLER)
+        for properties in functions:
+            if properties.get("Handler") == SCALER_HANDLER:
+                scaler_memory_gb = properties.get("MemorySize", 128) / 1024
+                for _, rule in of("AWS::Events::Rule"):
+                    runs_per_hour += _runs_per_hour(rule.get("ScheduleExpression", ""))
+
+        task_definitions = dict(of("AWS::ECS::TaskDefinition"))
+        min_tasks = [
+            int(properties["MinCapacity"])
+            for _, properties in of("AWS::ApplicationAutoScaling::ScalableTarget")
+            if properties.get("ScalableDimension") == "ecs:service:DesiredCount"
+        ]
+        for index, (_, service) in enumerate(of("AWS::ECS::Service")):
+            task = task_definitions[service["TaskDefinition"]["Ref"]]
+            network = service.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
+            apps.append(
+                AppTasks(
+                    name=stack_name.rsplit("-App-", 1)[-1],
+                    vcpu=int(task["Cpu"]) / 1024,
+                    memory_gb=int(task["Memory"]) / 1024,
+                    tasks=min_tasks[index] if index < len(min_tasks) else 1,
+                    public_ip=network.get("AssignPublicIp") == "ENABLED",
+                )
+            )
+    return Inventory(
+        apps=tuple(apps),
+        load_balancers=load_balancers,
+        load_balancer_azs=azs,
+        nat_gateways=counts["nat"],
+        elastic_ips=counts["eip"],
+        interface_endpoint_azs=counts["interface"],
+        gateway_endpoints=counts["gateway"],
+        alarms=counts["alarms"],
+        dashboards=counts["dashboards"],
+        kms_keys=counts["kms"],
+        scaler_runs_per_hour=runs_per_hour,
+        scaler_memory_gb=scaler_memory_gb,
+        scaled_apps=scaled_apps,
+    )
+
+
+def _runs_per_hour(expression: str) -> float:
+    match = RATE_PATTERN.match(expression)
+    if not match:
+        return 0.0
+    every = int(match.group(1))
+    return 60 / every if match.group(2).startswith("minute") else 1 / every
+
+
+def report(ours: Estimate, reference: Estimate) -> str:
+    """Both estimates side by side: every line's fixed and variable part, then totals."""
+    width = max(len(line.item) for line in ours.lines) + 2
+    header = f"{'':{width}}{ours.title:>22}{reference.title:>22}"
+    sub = f"{'':{width}}{'fixed':>11}{'variable':>11}{'fixed':>11}{'variable':>11}"
+    rows = [
+        f"Monthly cost, {REGION} list prices of {PRICES_AS_OF}, {HOURS_PER_MONTH} h/month, "
+        f"apps awake {ours.awake_fraction:.0%} of the time",
+        "",
+        header,
+        sub,
+    ]
+    for mine, theirs in zip(ours.lines, reference.lines, strict=True):
+        if not any((mine.fixed, mine.variable, theirs.fixed, theirs.variable)):
+            continue
+        rows.append(
+            f"{mine.item:{width}}{_money(mine.fixed):>11}{_money(mine.variable):>11}"
+            f"{_money(theirs.fixed):>11}{_money(theirs.variable):>11}   {mine.detail}"
+        )
+    rows.append(
+        f"{'subtotal':{width}}{_money(ours.fixed):>11}{_money(ours.variable):>11}"
+        f"{_money(reference.fixed):>11}{_money(reference.variable):>11}"
+    )
+    rows.append(f"{'total':{width}}{_money(ours.total):>22}{_money(reference.total):>22}")
+    for estimate_ in (ours, reference):
+        rows.extend(f"note ({estimate_.title}): {note}" for note in estimate_.notes)
+    rows.append(
+        "Not included: data transfer, NAT data processing, waker invocations, CloudWatch Logs, EMF metrics, "
+        "ECR/S3 storage, free tiers (zerodash/cost.py)."
+    )
+    return "\n".join(rows)
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}" if value else "-"
