@@ -13,6 +13,8 @@ server process only (nothing is patched in the caller):
   CLI names every stack's ``cdk-deploy-change-set``: after deleting one stack's old change set it polls
   until that is gone, and moto answered with another stack's, so a redeploy of several stacks polled
   forever); a replaced task definition does not update the service that references it.
+* Target groups answer no ``Fn::GetAtt`` (``TargetGroupFullName`` for the dashboards' and alarms'
+  CloudWatch dimensions); it is derived from the ARN.
 * ``Fn::GetStackOutput`` (what CDK writes for ``@aws-cdk/core:defaultCrossStackReferences: weak``)
   is unknown to moto; it is resolved from the producing stack's outputs.
 
@@ -77,6 +79,7 @@ def apply_moto_patches() -> None:
     _patch_custom_resources()
     _patch_ecr()
     _patch_ecs()
+    _patch_target_group_attributes()
     _log_error_responses()
 
 
@@ -295,6 +298,26 @@ def _patch_ecr() -> None:
         return original_create(cls, resource_name, {**cloudformation_json, "Properties": properties}, *args, **kwargs)
 
     Repository.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
+
+
+def _patch_target_group_attributes() -> None:
+    """moto's target groups answer no Fn::GetAtt; CloudWatch dimensions (dashboards, alarms) need the full name."""
+    from moto.elbv2.models import FakeTargetGroup
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        attributes = {
+            "TargetGroupFullName": self.arn.split(":")[-1],  # targetgroup/<name>/<id>
+            "TargetGroupName": self.name,
+            "TargetGroupArn": self.arn,
+            "LoadBalancerArns": list(self.load_balancer_arns),
+        }
+        if attribute_name not in attributes:
+            raise UnformattedGetAttTemplateException()
+        return attributes[attribute_name]
+
+    FakeTargetGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
 
 
 def _patch_ecs() -> None:
