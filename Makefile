@@ -9,8 +9,10 @@ CDK := node_modules/.bin/cdk
 # Image tag for synth: the current commit. `make deploy` builds and pushes it (README, Deploy).
 IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 CDK_FLAGS := --no-notices --no-version-reporting
+# Fraction of the month the apps are awake, for `make cost`.
+AWAKE ?= 0.1
 
-.PHONY: help dev test lint format synth deploy image status bench clean
+.PHONY: help dev test lint format synth deploy image status cost bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +57,10 @@ deploy: $(BIN)/.installed node_modules/.installed ## Staged deploy: Stateful sta
 
 status: $(BIN)/.installed ## Show each app's state, last request and time to sleep (needs AWS credentials)
 	$(BIN)/python -m zerodash status
+
+cost: $(BIN)/.installed ## Monthly cost at us-east-1 list prices, next to the always-on architecture (AWAKE=0.1)
+	@# jsii (under the in-process synth) prints a banner about Node 20; the report does not depend on it.
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m zerodash cost --awake-fraction $(AWAKE)
 
 image: ## Build the container image (docker if it runs, else buildah)
 	scripts/build_image.sh
