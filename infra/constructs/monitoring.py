@@ -4,11 +4,11 @@ Only metrics that exist without Container Insights (off to keep sleeping apps ch
 - ALB target-group metrics (AWS/ApplicationELB, dimensions LoadBalancer + TargetGroup): RequestCount,
   TargetResponseTime, HTTPCode_Target_4XX/5XX_Count, HealthyHostCount, UnHealthyHostCount. Request metrics exist
   only while requests flow; the host counts are reported every minute, so HealthyHostCount is the running-task
-  count (tasks that passed the health check) and the awake/asleep state.
+  count (tasks that passed the health check).
 - HTTPCode_ELB_5XX_Count exists per load balancer only (the ALB is shared: it counts every app).
 - AWS/ECS CPUUtilization/MemoryUtilization (ClusterName + ServiceName), sent only while tasks run.
-- ZeroDash/ColdStarts, WakeSeconds, WakeRequests (dimension App), which the scaler and the waker write as
-  embedded-metric-format log lines (lambdas/common/emf.py).
+- ZeroDash/State (0 asleep, 1 waking, 2 awake), ColdStarts, WakeSeconds, WakeRequests (dimension App), which the
+  scaler and the waker write as embedded-metric-format log lines (lambdas/common/emf.py).
 - AWS/Lambda Errors of the waker and the scaler (the scaler fails its invocation when an app failed).
 
 Cost: $0.10 per alarm-month (standard resolution) and $3 per dashboard-month beyond the account's first 3;
@@ -113,7 +113,7 @@ class AppMonitoring(Construct):
     - `waker_errors_alarm`: the waker failed (only with a waker).
 
     Dashboard rows: requests (service and waker target groups), response time p50/p99, 4xx/5xx; running tasks,
-    state (awake = at least one healthy target), CPU/memory; cold starts, wake seconds, wake requests.
+    state (the scaler's State metric), CPU/memory; cold starts, wake seconds, wake requests.
 
     Attributes:
         dashboard: the `cw.Dashboard`, or None without `dashboard`.
@@ -256,16 +256,9 @@ class AppMonitoring(Construct):
         self.dashboard.add_widgets(
             graph("Running tasks (target group)", [healthy, unhealthy], stacked=True),
             graph(
-                "State: 1 awake, 0 asleep",
-                [
-                    cw.MathExpression(
-                        expression="IF(FILL(healthy, 0) > 0, 1, 0)",
-                        using_metrics={"healthy": healthy},
-                        label="awake",
-                        period=ONE_MINUTE,
-                    )
-                ],
-                left_y_axis=cw.YAxisProps(min=0, max=1),
+                "State (scaler): 0 asleep, 1 waking, 2 awake",
+                [zerodash("State", "Maximum", "state")],
+                left_y_axis=cw.YAxisProps(min=0, max=2),
             ),
             graph(
                 "CPU and memory (% of the task size)",

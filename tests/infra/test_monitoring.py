@@ -48,7 +48,7 @@ def test_dashboard_graphs_requests_latency_errors_tasks_state_and_wakes(app_stac
         "HTTPCode_ELB_5XX_Count",
         "HealthyHostCount",
         "UnHealthyHostCount",
-        "IF(FILL(healthy, 0) > 0, 1, 0)",
+        '\\"State\\"',
         "AWS/ECS",
         '\\"ZeroDash\\",\\"ColdStarts\\",\\"App\\",\\"dashboard\\"',
         '\\"ZeroDash\\",\\"WakeSeconds\\",\\"App\\",\\"dashboard\\"',

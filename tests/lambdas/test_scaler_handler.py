@@ -28,6 +28,13 @@ def test_metric_queries_with_no_datapoints_count_as_idle_and_put_the_app_to_slee
     assert world.facts().desired_count == 0
 
 
+def test_each_run_reports_the_state_it_leaves_as_a_metric(world):
+    record = run(world, datetime.now(UTC) + timedelta(minutes=30))
+
+    assert record["State"] == 0.0  # put to sleep: 0 sleeping, 1 waking, 2 awake
+    assert {"Name": "State", "Unit": "None"} in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+
+
 def test_requests_in_the_idle_window_keep_the_app_awake(world):
     now = now_minute()
     world.put_requests(world.app.service_target_group_arn, now - timedelta(minutes=10), 4)
