@@ -248,3 +248,33 @@ def test_bad_data_is_logged_with_what_to_fix(s3: Any, loaded_app: AppFactory, ca
         loaded_app(settings_for("absent.csv"))
 
     assert f"s3://{BUCKET}/absent.csv not found: upload the file or fix DATA_KEY" in caplog.text
+
+
+def script_urls(client: FlaskClient, path: str = "/") -> list[str]:
+    """The JavaScript bundles the index page loads from the app itself."""
+    page = client.get(path).get_data(as_text=True)
+    return re.findall(r'<script src="(/_dash-component-suites/[^"]+\.js[^"]*)"', page)
+
+
+@pytest.mark.parametrize(("accepted", "encoding"), [("gzip, deflate, br", "br"), ("gzip", "gzip")])
+def test_javascript_is_served_compressed_when_the_browser_accepts_it(
+    dashboard_client: FlaskClient, accepted: str, encoding: str
+) -> None:
+    url = max(script_urls(dashboard_client), key=lambda url: len(dashboard_client.get(url).data))
+    plain = dashboard_client.get(url)
+
+    compressed = dashboard_client.get(url, headers={"Accept-Encoding": accepted})
+
+    assert plain.status_code == compressed.status_code == 200
+    assert "Content-Encoding" not in plain.headers
+    assert compressed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in compressed.headers["Vary"]
+    assert len(compressed.data) < len(plain.data) / 2
+
+
+def test_small_json_is_not_compressed(dashboard_client: FlaskClient) -> None:
+    response = dashboard_client.get("/health", headers={"Accept-Encoding": "gzip, br"})
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert "Content-Encoding" not in response.headers

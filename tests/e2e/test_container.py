@@ -7,6 +7,7 @@ Uses a Docker engine when one answers, else podman (with runc, as DESIGN.md's re
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -35,6 +36,7 @@ BUILD_TIMEOUT_S = 1800
 START_TIMEOUT_S = 120  # 0.5 CPU: importing pandas, pyarrow and dash takes a few seconds
 STAYS_UP_FOR_S = 6
 OTHER_COUNTRY = "France"
+MAX_IMAGE_BYTES = 350 * 1000 * 1000  # uncompressed, as `podman images` and `docker images` count MB
 
 T = TypeVar("T")
 
@@ -95,7 +97,8 @@ def image(repo_root: Path) -> str:
         timeout=BUILD_TIMEOUT_S,
         check=True,
     )
-    return IMAGE
+    # The ID, not the tag: another checkout building the same tag meanwhile must not swap the image under test.
+    return container_cli("image", "inspect", "--format", "{{.Id}}", IMAGE)
 
 
 StartContainer = Callable[[dict[str, str]], tuple[str, str]]
@@ -154,6 +157,43 @@ def healthy_container(start_container: StartContainer, sample_s3: LocalS3) -> tu
     return container_id, base_url
 
 
+def test_image_is_at_most_350_mb(image: str) -> None:
+    size = int(container_cli("image", "inspect", "--format", "{{.Size}}", image))
+
+    assert size <= MAX_IMAGE_BYTES, f"{image} is {size / 1e6:.0f} MB, the goal is {MAX_IMAGE_BYTES / 1e6:.0f} MB"
+
+
+# Run inside the image: every file Dash serves to the browser (outside debug mode) must have survived the
+# image's trimming. Source maps and development bundles are left out on purpose.
+ASSETS_CHECK = """
+import importlib, os
+from dash import Dash, _dash_renderer, dash_table, dcc, html
+Dash(__name__)  # adds plotly.js, which dcc.Graph loads on demand, to dcc's resources
+checked, missing = 0, []
+for module in (dcc, html, dash_table, _dash_renderer):
+    resources = [*getattr(module, "_js_dist", []), *getattr(module, "_css_dist", [])]
+    for resource in resources + getattr(module, "_js_dist_dependencies", []):
+        paths = resource.get("relative_package_path") or []
+        paths = paths.get("prod", []) if isinstance(paths, dict) else paths
+        for path in [paths] if isinstance(paths, str) else paths:
+            if resource.get("dev_only") or path.endswith(".map"):
+                continue
+            checked += 1
+            package = os.path.dirname(importlib.import_module(resource["namespace"]).__file__)
+            if not os.path.isfile(os.path.join(package, path)):
+                missing.append(resource["namespace"] + "/" + path)
+print(checked, " ".join(missing))
+"""
+
+
+def test_image_keeps_every_asset_dash_serves(image: str) -> None:
+    output = container_cli("run", "--rm", "--network", "none", "--entrypoint", "python3", image, "-c", ASSETS_CHECK)
+    checked, _, missing = output.splitlines()[-1].partition(" ")
+
+    assert int(checked) > 10
+    assert missing == ""
+
+
 def test_container_runs_as_the_images_non_root_user(healthy_container: tuple[str, str]) -> None:
     container_id, _ = healthy_container
 
@@ -174,6 +214,18 @@ def test_container_serves_the_page_and_its_layout(healthy_container: tuple[str, 
 
     layout = eventually(dashboard_layout, 30, "the dashboard layout", container_id)
     assert COUNTRY_DROPDOWN_ID in layout
+
+
+def test_container_serves_javascript_compressed(healthy_container: tuple[str, str]) -> None:
+    _, base_url = healthy_container
+    page = requests.get(base_url, timeout=5).text
+    scripts = re.findall(r'<script src="/(_dash-component-suites/[^"]+\.js[^"]*)"', page)
+    assert scripts, "the page loads no JavaScript from the app"
+
+    for accepted, encoding in (("gzip, deflate, br", "br"), ("gzip", "gzip")):
+        response = requests.get(f"{base_url}{scripts[0]}", headers={"Accept-Encoding": accepted}, timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Content-Encoding"] == encoding
 
 
 def test_container_answers_the_country_callback(healthy_container: tuple[str, str]) -> None:
