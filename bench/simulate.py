@@ -33,15 +33,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.facts import Facts, RuleTarget
 from common.policy import Policy
 from scaler.decision import decide
 from scaler.traffic import Traffic
 from waker.classify import Kind, classify, request_from_event
+from zerodash.prices import PRICES
 
-VCPU_HOUR = 0.04048
-GB_HOUR = 0.004445
+VCPU_HOUR = PRICES.fargate_vcpu_hour  # one price table for the project: zerodash/prices.py
+GB_HOUR = PRICES.fargate_gb_hour
 TASK_VCPU, TASK_GB = 0.5, 1.0
 REFRESH_SECONDS = 5
 SCALER_PERIOD = 60
