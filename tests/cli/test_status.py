@@ -54,7 +54,8 @@ def test_minutes_since_the_last_request_come_from_the_request_count_datapoints(d
 
     apps = status_json(cli)
 
-    assert 10 <= apps["sales"]["minutes_since_request"] < 11
+    # The CLI reads the clock itself: a minute boundary may pass between putting the datapoint and the run.
+    assert 10 <= apps["sales"]["minutes_since_request"] < 12
     assert apps["ops"]["minutes_since_request"] is None
 
 
@@ -63,8 +64,9 @@ def test_time_to_sleep_is_the_idle_window_left_after_the_last_request(deployment
 
     apps = status_json(cli)
 
-    # idleMinutes 15; the request's minute ended 9 to 10 minutes ago.
-    assert 5 <= apps["sales"]["minutes_to_sleep"] <= 6
+    # idleMinutes 15; the request's minute ended 9 to 10 minutes ago (up to 11 if a minute boundary passes
+    # between putting the datapoint and the CLI reading the clock).
+    assert 4 <= apps["sales"]["minutes_to_sleep"] <= 6
 
 
 def test_an_idle_app_past_its_minimum_awake_time_sleeps_at_the_next_scaler_run(deployment, cli):
