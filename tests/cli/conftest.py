@@ -13,28 +13,26 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from common.apps import AppSpec, parse_app
-from common.aws import Clients, read_capacity_range, read_facts, stamp_awake_since
+from common.aws import Clients, read_capacity_range, read_facts
 from common.facts import Facts, RuleTarget
+from tests.moto_apps import HEALTHY_TARGET, REGION, Platform, add_awake_app, build_platform, put_request_count
 from zerodash.cli import main
 
-REGION = "us-east-1"
 STACK = "ZeroDash-Scaler"
 FUNCTION = "ZeroDash-Scaler-Function"
-TARGET = {"Id": "10.0.1.10", "Port": 8050}
 
 
 @dataclass
 class Deployment:
     clients: Clients
-    listener_arn: str
-    vpc_id: str
+    platform: Platform
     app_objects: dict[str, dict] = field(default_factory=dict)  # as in ZERODASH_APPS
     apps: dict[str, AppSpec] = field(default_factory=dict)  # parsed
 
@@ -56,7 +54,7 @@ class Deployment:
         )
         self.clients.ecs.update_service(cluster=app.cluster, service=app.service, desiredCount=0)
         self.point_rule(name, app.waker_target_group_arn)
-        self.clients.elbv2.deregister_targets(TargetGroupArn=app.service_target_group_arn, Targets=[TARGET])
+        self.clients.elbv2.deregister_targets(TargetGroupArn=app.service_target_group_arn, Targets=[HEALTHY_TARGET])
 
     def put_waking(self, name: str) -> None:
         """Woken by the waker a moment ago: desired 1, rule still on the waker, no healthy target yet."""
@@ -81,21 +79,7 @@ class Deployment:
 
     def put_requests(self, name: str, moment: datetime, count: float) -> None:
         app = self.apps[name]
-        self.clients.cloudwatch.put_metric_data(
-            Namespace="AWS/ApplicationELB",
-            MetricData=[
-                {
-                    "MetricName": "RequestCount",
-                    "Dimensions": [
-                        {"Name": "LoadBalancer", "Value": app.load_balancer_dimension},
-                        {"Name": "TargetGroup", "Value": app.service_target_group_dimension},
-                    ],
-                    "Timestamp": moment,
-                    "Value": count,
-                    "Unit": "Count",
-                }
-            ],
-        )
+        put_request_count(self.clients, app.load_balancer_dimension, app.service_target_group_arn, moment, count)
 
 
 @pytest.fixture
@@ -139,76 +123,13 @@ def now_minute() -> datetime:
 
 
 def _build_platform() -> Deployment:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    clients = Clients(
-        ecs=boto3.client("ecs", region_name=REGION),
-        elbv2=boto3.client("elbv2", region_name=REGION),
-        autoscaling=boto3.client("application-autoscaling", region_name=REGION),
-        cloudwatch=boto3.client("cloudwatch", region_name=REGION),
-    )
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{index}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for index, zone in ((1, "a"), (2, "b"))
-    ]
-    alb = clients.elbv2.create_load_balancer(Name="zd-alb", Subnets=subnets)["LoadBalancers"][0]
-    listener = clients.elbv2.create_listener(
-        LoadBalancerArn=alb["LoadBalancerArn"],
-        Protocol="HTTP",
-        Port=80,
-        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
-    )["Listeners"][0]
-    clients.ecs.create_cluster(clusterName="zd")
-    return Deployment(clients=clients, listener_arn=listener["ListenerArn"], vpc_id=vpc)
+    platform = build_platform()
+    return Deployment(clients=platform.clients, platform=platform)
 
 
 def _add_app(deployed: Deployment, name: str, priority: int) -> None:
     """An awake app: desired 1, rule on the service, a healthy target, range [1, 2], woken two hours ago."""
-    elbv2, ecs = deployed.clients.elbv2, deployed.clients.ecs
-    service_tg = elbv2.create_target_group(
-        Name=f"{name}-svc", Protocol="HTTP", Port=8050, VpcId=deployed.vpc_id, TargetType="ip"
-    )["TargetGroups"][0]["TargetGroupArn"]
-    waker_tg = elbv2.create_target_group(Name=f"{name}-wkr", TargetType="lambda")["TargetGroups"][0]["TargetGroupArn"]
-    rule = elbv2.create_rule(
-        ListenerArn=deployed.listener_arn,
-        Priority=priority,
-        Conditions=[{"Field": "path-pattern", "Values": [f"/{name}/*"]}],
-        Actions=[{"Type": "forward", "TargetGroupArn": service_tg}],
-    )["Rules"][0]["RuleArn"]
-    ecs.register_task_definition(
-        family=name,
-        containerDefinitions=[{"name": "app", "image": "dash", "memory": 1024}],
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="512",
-        memory="1024",
-    )
-    service = ecs.create_service(
-        cluster="zd", serviceName=name, taskDefinition=name, desiredCount=1, launchType="FARGATE"
-    )["service"]
-    stamp_awake_since(deployed.clients, service["serviceArn"], datetime.now(UTC) - timedelta(hours=2))
-    deployed.clients.autoscaling.register_scalable_target(
-        ServiceNamespace="ecs",
-        ResourceId=f"service/zd/{name}",
-        ScalableDimension="ecs:service:DesiredCount",
-        MinCapacity=1,
-        MaxCapacity=2,
-    )
-    elbv2.register_targets(TargetGroupArn=service_tg, Targets=[TARGET])
-    deployed.app_objects[name] = {
-        "name": name,
-        "cluster": "zd",
-        "service": name,
-        "ruleArn": rule,
-        "serviceTargetGroupArn": service_tg,
-        "wakerTargetGroupArn": waker_tg,
-        "idleMinutes": 15,
-        "minAwakeMinutes": 5,
-        "minTasks": 1,
-        "maxTasks": 2,
-    }
+    deployed.app_objects[name] = add_awake_app(deployed.platform, name, priority=priority, path=f"/{name}/*")
     deployed.apps[name] = parse_app(deployed.app_objects[name])
 
 
