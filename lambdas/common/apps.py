@@ -1,7 +1,7 @@
-"""The environment contract: which AWS resources belong to one app, read from a JSON object (pure, no AWS).
+"""The app object: which AWS resources belong to one app and how it scales, read from JSON (pure, no AWS).
 
-Both Lambdas read the same app object (the scaler a JSON list of them in ZERODASH_APPS, the waker one in
-ZERODASH_APP). Only ARNs and names are passed; the CloudWatch dimensions and the Application Auto
+Each app stack writes its app object to an SSM parameter (common/registry.py); the scaler reads them all,
+each waker its own. Only ARNs and names are passed; the CloudWatch dimensions and the Application Auto
 Scaling resource id are derived from them here, so infra cannot pass a mismatching pair.
 """
 
@@ -23,8 +23,13 @@ _CLUSTER = re.compile(r"^(?:arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster/)?([\w-]{1,255}
 _SERVICE = re.compile(r"^(?:arn:[\w-]+:ecs:[\w-]+:\d{12}:service/(?:[\w-]+/)?)?([\w-]{1,255})$")
 
 
+# A wake that has no healthy target after this many times the expected start has failed (scaler/decision.py).
+WAKE_TIMEOUT_FACTOR = 4
+MIN_WAKE_TIMEOUT_SECONDS = 120
+
+
 class AppSpecError(ValueError):
-    """The app object in the environment is incomplete or malformed; the message names the key."""
+    """An app object is incomplete or malformed; the message names the key."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +46,11 @@ class AppSpec:
     policy: Policy
     expected_start_seconds: int = 60
     refresh_seconds: int = 5
+
+    @property
+    def wake_timeout_seconds(self) -> int:
+        """How long a wake may take before it counts as failed."""
+        return max(MIN_WAKE_TIMEOUT_SECONDS, WAKE_TIMEOUT_FACTOR * self.expected_start_seconds)
 
     @property
     def cluster_name(self) -> str:
@@ -101,27 +111,15 @@ def parse_app(raw: Mapping[str, Any]) -> AppSpec:
     return spec
 
 
-def parse_apps(text: str) -> tuple[AppSpec, ...]:
-    """ZERODASH_APPS: a JSON list of app objects."""
+def parse_app_json(text: str, where: str) -> AppSpec:
+    """One app object from its JSON text; `where` names its source in error messages."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        raise AppSpecError(f"ZERODASH_APPS is not valid JSON: {error}") from None
-    if not isinstance(raw, list) or not all(isinstance(entry, Mapping) for entry in raw):
-        raise AppSpecError("ZERODASH_APPS must be a JSON list of app objects")
-    apps = tuple(parse_app(entry) for entry in raw)
-    names = [app.name for app in apps]
-    if len(set(names)) != len(names):
-        raise AppSpecError("ZERODASH_APPS: app names must be unique")
-    return apps
-
-
-def parse_one_app(text: str) -> AppSpec:
-    """ZERODASH_APP: one JSON app object (the waker serves exactly one app)."""
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise AppSpecError(f"ZERODASH_APP is not valid JSON: {error}") from None
+        raise AppSpecError(f"{where} is not valid JSON: {error}") from None
     if not isinstance(raw, Mapping):
-        raise AppSpecError("ZERODASH_APP must be a JSON object")
-    return parse_app(raw)
+        raise AppSpecError(f"{where} must be a JSON object")
+    try:
+        return parse_app(raw)
+    except (AppSpecError, ValueError, TypeError) as error:  # PolicyError is a ValueError too
+        raise AppSpecError(f"{where}: {error}") from None

@@ -1,30 +1,41 @@
-"""The AWS calls both Lambdas make for one app: read its facts, and apply changes (thin, boto3 only).
+"""The AWS calls the Lambdas and the CLI make for apps: read their facts, apply changes (thin, boto3 style).
 
-Every call is scoped to the resources named in the app's AppSpec, which comes from the environment.
+Every call is scoped to the resources named in an AppSpec. Reads are batched where the API allows it, so
+one scaler run for many apps makes few calls: DescribeServices takes 10 services, DescribeScalableTargets
+50 resource ids, DescribeRules many rule ARNs.
 """
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
 
 from common.apps import AppSpec
 from common.facts import (
-    AWAKE_SINCE_TAG,
     Facts,
-    RuleTarget,
+    ServiceView,
     TaskStatus,
-    awake_since_of,
     capacity_range_of,
-    format_awake_since,
     healthy_count,
-    rule_target_of,
+    service_view,
     target_states,
     task_statuses,
 )
+from common.retry import CallBudget, RetryingClient, RetryPolicy
+from common.route import Route, forward_action, read_route
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+SERVICES_PER_CALL = 10  # DescribeServices
+SCALABLE_TARGETS_PER_CALL = 50  # DescribeScalableTargets ResourceIds
+RULES_PER_CALL = 20  # DescribeRules RuleArns
+TASKS_PER_CALL = 100  # DescribeTasks
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,63 +43,191 @@ class Clients:
     ecs: Any
     elbv2: Any
     autoscaling: Any  # application-autoscaling
-    cloudwatch: Any = None  # only the scaler reads metrics
+    cloudwatch: Any = None  # the scaler and the CLI read metrics
+    ssm: Any = None  # app objects (common/registry.py)
+    secrets: Any = None  # the waker's token key
 
 
-def make_clients() -> Clients:
-    import boto3
+def with_retries(
+    clients: Clients,
+    *,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+    draw: Callable[[], float] = random.random,
+    budget: CallBudget | None = None,
+) -> Clients:
+    """The same clients, each call retried on throttling and transient errors (common/retry.py), within
+    `budget` if given."""
+
+    def wrap(client: Any) -> Any:
+        if client is None:
+            return None
+        return RetryingClient(client, policy=policy, sleep=sleep, draw=draw, budget=budget)
 
     return Clients(
-        ecs=boto3.client("ecs"),
-        elbv2=boto3.client("elbv2"),
-        autoscaling=boto3.client("application-autoscaling"),
-        cloudwatch=boto3.client("cloudwatch"),
+        ecs=wrap(clients.ecs),
+        elbv2=wrap(clients.elbv2),
+        autoscaling=wrap(clients.autoscaling),
+        cloudwatch=wrap(clients.cloudwatch),
+        ssm=wrap(clients.ssm),
+        secrets=wrap(clients.secrets),
     )
 
 
-def describe_service(clients: Clients, app: AppSpec) -> dict[str, Any]:
-    response = clients.ecs.describe_services(cluster=app.cluster, services=[app.service], include=["TAGS"])
-    if not response.get("services"):
-        failures = response.get("failures")
-        raise LookupError(f"{app.name}: ECS service {app.service} not found in {app.cluster}: {failures}")
-    return response["services"][0]
+def make_clients(session: Any = None, *, policy: RetryPolicy, budget: CallBudget | None = None) -> Clients:
+    """boto3 clients (from `session`, or the default one) with botocore's retries off: ours are the policy."""
+    import boto3
+    from botocore.config import Config
+
+    session = session or boto3.Session()
+    config = Config(
+        retries={"total_max_attempts": 1}, connect_timeout=policy.connect_timeout, read_timeout=policy.read_timeout
+    )
+    raw = Clients(
+        ecs=session.client("ecs", config=config),
+        elbv2=session.client("elbv2", config=config),
+        autoscaling=session.client("application-autoscaling", config=config),
+        cloudwatch=session.client("cloudwatch", config=config),
+        ssm=session.client("ssm", config=config),
+        secrets=session.client("secretsmanager", config=config),
+    )
+    return with_retries(raw, policy=policy, sleep=time.sleep, budget=budget)
 
 
-def read_rule_target(clients: Clients, app: AppSpec) -> RuleTarget:
-    rules = clients.elbv2.describe_rules(RuleArns=[app.rule_arn])["Rules"]
-    return rule_target_of(rules[0], service_tg=app.service_target_group_arn, waker_tg=app.waker_target_group_arn)
+def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[index : index + size] for index in range(0, len(items), size)]
+
+
+# Reads --------------------------------------------------------------------------------------------------
+
+
+def describe_services(clients: Clients, apps: Sequence[AppSpec]) -> dict[str, ServiceView]:
+    """App name -> its service, 10 services per call (per cluster). Apps whose service is missing are left out."""
+    views: dict[str, ServiceView] = {}
+    by_cluster: dict[str, list[AppSpec]] = {}
+    for app in apps:
+        by_cluster.setdefault(app.cluster, []).append(app)
+    for cluster, members in by_cluster.items():
+        for batch in chunks(members, SERVICES_PER_CALL):
+            response = clients.ecs.describe_services(
+                cluster=cluster, services=[app.service for app in batch], include=["TAGS"]
+            )
+            found = {service["serviceName"]: service for service in response.get("services", [])}
+            for app in batch:
+                service = found.get(app.service_name)
+                if service is not None and service.get("status", "ACTIVE") == "ACTIVE":
+                    views[app.name] = service_view(service)
+    return views
+
+
+def read_routes(clients: Clients, apps: Sequence[AppSpec]) -> dict[str, Route]:
+    """App name -> where its listener rule forwards; apps whose rule is missing are left out.
+
+    DescribeRules refuses a whole batch when one rule is gone (RuleNotFound); that batch is then read rule
+    by rule, so one deleted app does not hide the others.
+    """
+    by_arn = {app.rule_arn: app for app in apps}
+    routes: dict[str, Route] = {}
+    for batch in chunks(list(by_arn), RULES_PER_CALL):
+        try:
+            rules = clients.elbv2.describe_rules(RuleArns=list(batch))["Rules"]
+        except ClientError as error:
+            if _code(error) != "RuleNotFound":
+                raise
+            rules = [rule for arn in batch for rule in _describe_rule(clients, arn)]
+        for rule in rules:
+            app = by_arn.get(rule["RuleArn"])
+            if app is not None:
+                routes[app.name] = read_route(
+                    rule,
+                    service_target_group_arn=app.service_target_group_arn,
+                    waker_target_group_arn=app.waker_target_group_arn,
+                )
+    return routes
+
+
+def _describe_rule(clients: Clients, arn: str) -> list[dict[str, Any]]:
+    try:
+        return clients.elbv2.describe_rules(RuleArns=[arn])["Rules"]
+    except ClientError as error:
+        if _code(error) == "RuleNotFound":
+            return []
+        raise
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def read_capacity_ranges(clients: Clients, apps: Sequence[AppSpec]) -> dict[str, tuple[int, int]]:
+    """App name -> its scalable target's (min, max); apps without a registered target are left out."""
+    by_id = {app.scalable_target_id: app for app in apps}
+    ranges: dict[str, tuple[int, int]] = {}
+    for batch in chunks(list(by_id), SCALABLE_TARGETS_PER_CALL):
+        kwargs: dict[str, Any] = {
+            "ServiceNamespace": "ecs",
+            "ResourceIds": list(batch),
+            "ScalableDimension": SCALABLE_DIMENSION,
+        }
+        while True:
+            response = clients.autoscaling.describe_scalable_targets(**kwargs)
+            for target in response["ScalableTargets"]:
+                app = by_id.get(target["ResourceId"])
+                capacity = capacity_range_of([target])
+                if app is not None and capacity is not None:
+                    ranges[app.name] = capacity
+            if not response.get("NextToken"):
+                break
+            kwargs["NextToken"] = response["NextToken"]
+    return ranges
 
 
 def read_target_health(clients: Clients, app: AppSpec) -> list[dict[str, Any]]:
     return clients.elbv2.describe_target_health(TargetGroupArn=app.service_target_group_arn)["TargetHealthDescriptions"]
 
 
-def read_capacity_range(clients: Clients, app: AppSpec) -> tuple[int, int] | None:
-    response = clients.autoscaling.describe_scalable_targets(
-        ServiceNamespace="ecs", ResourceIds=[app.scalable_target_id], ScalableDimension=SCALABLE_DIMENSION
-    )
-    return capacity_range_of(response["ScalableTargets"])
+def read_healthy_targets(clients: Clients, app: AppSpec) -> int:
+    return healthy_count(read_target_health(clients, app))
 
 
-def read_facts(clients: Clients, app: AppSpec, *, with_rule: bool = True, with_capacity: bool = True) -> Facts:
-    service = describe_service(clients, app)
+def read_facts(clients: Clients, app: AppSpec, *, with_health: bool = True, with_capacity: bool = False) -> Facts:
+    """One app's facts in three or four calls (the waker's and the CLI's view)."""
+    services = describe_services(clients, [app])
+    if app.name not in services:
+        raise LookupError(f"{app.name}: ECS service {app.service} not found in {app.cluster}")
+    routes = read_routes(clients, [app])
+    if app.name not in routes:
+        raise LookupError(f"{app.name}: listener rule {app.rule_arn} not found")
     return Facts(
-        desired_count=int(service["desiredCount"]),
-        running_count=int(service.get("runningCount", 0)),
-        pending_count=int(service.get("pendingCount", 0)),
-        rule_target=read_rule_target(clients, app) if with_rule else RuleTarget.WAKER,
-        healthy_targets=healthy_count(read_target_health(clients, app)),
-        capacity_range=read_capacity_range(clients, app) if with_capacity else None,
-        awake_since=awake_since_of(service.get("tags", [])),
-        service_arn=str(service["serviceArn"]),
+        service=services[app.name],
+        route=routes[app.name],
+        healthy_targets=read_healthy_targets(clients, app) if with_health else None,
+        capacity_range=read_capacity_ranges(clients, [app]).get(app.name) if with_capacity else None,
     )
+
+
+def read_tasks(clients: Clients, app: AppSpec, *, stopped: bool = False) -> tuple[TaskStatus, ...]:
+    """The service's running (or recently stopped) tasks: for the holding page's step and failure reasons."""
+    arns = clients.ecs.list_tasks(
+        cluster=app.cluster, serviceName=app.service_name, desiredStatus="STOPPED" if stopped else "RUNNING"
+    )["taskArns"]
+    tasks: list[Mapping[str, Any]] = []
+    for batch in chunks(arns, TASKS_PER_CALL):
+        tasks.extend(clients.ecs.describe_tasks(cluster=app.cluster, tasks=list(batch))["tasks"])
+    return task_statuses(tasks)
 
 
 def read_progress(clients: Clients, app: AppSpec) -> tuple[tuple[TaskStatus, ...], tuple[str, ...]]:
     """The service's tasks and its targets' health states, for the holding page's live step."""
-    arns = clients.ecs.list_tasks(cluster=app.cluster, serviceName=app.service_name)["taskArns"]
-    tasks = clients.ecs.describe_tasks(cluster=app.cluster, tasks=arns)["tasks"] if arns else []
-    return task_statuses(tasks), target_states(read_target_health(clients, app))
+    return read_tasks(clients, app), target_states(read_target_health(clients, app))
+
+
+def stopped_reasons(clients: Clients, app: AppSpec) -> tuple[str, ...]:
+    """Why the service's recently stopped tasks stopped (DescribeTasks keeps them for at least an hour)."""
+    return tuple(task.stopped_reason for task in read_tasks(clients, app, stopped=True) if task.stopped_reason)
+
+
+# Writes -------------------------------------------------------------------------------------------------
 
 
 def set_capacity_range(clients: Clients, app: AppSpec, capacity: tuple[int, int]) -> None:
@@ -105,14 +244,12 @@ def set_desired_count(clients: Clients, app: AppSpec, count: int) -> None:
     clients.ecs.update_service(cluster=app.cluster, service=app.service, desiredCount=count)
 
 
-def stamp_awake_since(clients: Clients, service_arn: str, moment: datetime) -> None:
-    clients.ecs.tag_resource(
-        resourceArn=service_arn, tags=[{"key": AWAKE_SINCE_TAG, "value": format_awake_since(moment)}]
-    )
+def tag_service(clients: Clients, service_arn: str, tags: Iterable[tuple[str, str]]) -> None:
+    clients.ecs.tag_resource(resourceArn=service_arn, tags=[{"key": key, "value": value} for key, value in tags])
 
 
-def point_rule(clients: Clients, app: AppSpec, target: RuleTarget) -> None:
-    if target is RuleTarget.OTHER:
+def point_rule(clients: Clients, app: AppSpec, route: Route) -> None:
+    if route is Route.OTHER:
         raise ValueError("the rule can only be pointed at the service or the waker")
-    arn = app.service_target_group_arn if target is RuleTarget.SERVICE else app.waker_target_group_arn
-    clients.elbv2.modify_rule(RuleArn=app.rule_arn, Actions=[{"Type": "forward", "TargetGroupArn": arn}])
+    arn = app.service_target_group_arn if route is Route.SERVICE else app.waker_target_group_arn
+    clients.elbv2.modify_rule(RuleArn=app.rule_arn, Actions=[forward_action(arn)])

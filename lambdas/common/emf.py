@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 NAMESPACE = "ZeroDash"
-UNITS = {"ColdStarts": "Count", "WakeSeconds": "Seconds", "WakeRequests": "Count"}
+UNITS = {"ColdStarts": "Count", "WakeSeconds": "Seconds", "WakeRequests": "Count", "WakeFailures": "Count"}
 
 
 def log_record(

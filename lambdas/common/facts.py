@@ -1,25 +1,21 @@
 """Live facts about one app, and pure readers that turn AWS API responses into them.
 
-The scaler is stateless: everything it knows comes from these facts and the request metrics. The only
-thing it writes for itself is the service tag AWAKE_SINCE_TAG, stamped whenever an app is woken from
-zero, so that the minimum awake time survives between runs (see lambdas/README.md).
+Nothing here calls AWS: common/aws.py makes the calls and hands the responses to these readers, so the
+same facts come out of boto3, moto and the AWS twin (tests/twin).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import Enum
+from dataclasses import dataclass, field
 from typing import Any
 
-AWAKE_SINCE_TAG = "zerodash:awake-since"
+from common.marks import Marks, read_marks, short_task_definition
+from common.route import Route
 
-
-class RuleTarget(Enum):
-    SERVICE = "service"
-    WAKER = "waker"
-    OTHER = "other"
+# Service events worth showing when a wake fails (ECS keeps the latest 100 events per service).
+EVENT_WORDS = ("unable", "fail", "error", "unhealthy", "stopped", "cannot", "denied")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,37 +23,67 @@ class TaskStatus:
     last_status: str
     pull_started: bool = False
     pull_stopped: bool = False
+    stopped_reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceView:
+    """What DescribeServices says about the app's service."""
+
+    desired_count: int
+    running_count: int = 0
+    pending_count: int = 0
+    service_arn: str = ""
+    task_definition: str = ""  # "family:revision"
+    rollout_complete: bool = True  # the primary deployment reached COMPLETED (or reports no rollout state)
+    marks: Marks = field(default_factory=Marks)
+    events: tuple[str, ...] = ()  # newest first: the messages that explain a failure, if any
 
 
 @dataclass(frozen=True, kw_only=True)
 class Facts:
     """What AWS says about one app right now."""
 
-    desired_count: int
-    rule_target: RuleTarget
-    healthy_targets: int
+    service: ServiceView
+    route: Route
+    healthy_targets: int | None = None  # None: not read (the scaler reads target health only while waking)
     capacity_range: tuple[int, int] | None = None  # the scalable target's (min, max); None if not registered
-    awake_since: datetime | None = None
-    running_count: int = 0
-    pending_count: int = 0
-    service_arn: str = ""
+
+    @property
+    def desired_count(self) -> int:
+        return self.service.desired_count
+
+    @property
+    def marks(self) -> Marks:
+        return self.service.marks
 
 
-def rule_target_of(rule: Mapping[str, Any], *, service_tg: str, waker_tg: str) -> RuleTarget:
-    """Where a listener rule forwards: the service's target group, the waker's, or anything else."""
-    forwards = [action for action in rule.get("Actions", []) if action.get("Type") == "forward"]
-    if len(forwards) != 1:
-        return RuleTarget.OTHER
-    action = forwards[0]
-    config_groups = action.get("ForwardConfig", {}).get("TargetGroups", [])
-    targets = {group["TargetGroupArn"] for group in config_groups if group.get("Weight", 1) > 0}
-    if action.get("TargetGroupArn"):
-        targets.add(action["TargetGroupArn"])
-    if targets == {service_tg}:
-        return RuleTarget.SERVICE
-    if targets == {waker_tg}:
-        return RuleTarget.WAKER
-    return RuleTarget.OTHER
+def service_view(service: Mapping[str, Any]) -> ServiceView:
+    deployments = service.get("deployments") or []
+    primary = next((item for item in deployments if item.get("status") == "PRIMARY"), None)
+    rollout = (primary or {}).get("rolloutState", "COMPLETED")
+    return ServiceView(
+        desired_count=int(service["desiredCount"]),
+        running_count=int(service.get("runningCount", 0)),
+        pending_count=int(service.get("pendingCount", 0)),
+        service_arn=str(service.get("serviceArn", "")),
+        task_definition=short_task_definition(str(service.get("taskDefinition", ""))),
+        rollout_complete=rollout == "COMPLETED" and len(deployments) <= 1,
+        marks=read_marks(service.get("tags") or []),
+        events=failure_events(service.get("events") or []),
+    )
+
+
+def failure_events(events: Iterable[Mapping[str, Any]], limit: int = 3, newest: int = 20) -> tuple[str, ...]:
+    """The newest service event messages that say something went wrong (ECS lists events newest first)."""
+    found = []
+    for event in itertools.islice(events, newest):
+        message = str(event.get("message", ""))
+        if any(word in message.lower() for word in EVENT_WORDS):
+            found.append(message)
+        if len(found) == limit:
+            break
+    return tuple(found)
 
 
 def healthy_count(descriptions: Iterable[Mapping[str, Any]]) -> int:
@@ -66,21 +92,6 @@ def healthy_count(descriptions: Iterable[Mapping[str, Any]]) -> int:
 
 def target_states(descriptions: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(str(item.get("TargetHealth", {}).get("State", "unknown")) for item in descriptions)
-
-
-def awake_since_of(tags: Iterable[Mapping[str, Any]]) -> datetime | None:
-    for tag in tags:
-        if tag.get("key") == AWAKE_SINCE_TAG:
-            try:
-                parsed = datetime.fromisoformat(str(tag.get("value")))
-            except ValueError:
-                return None
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
-def format_awake_since(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def capacity_range_of(targets: Iterable[Mapping[str, Any]]) -> tuple[int, int] | None:
@@ -95,6 +106,14 @@ def task_statuses(tasks: Iterable[Mapping[str, Any]]) -> tuple[TaskStatus, ...]:
             last_status=str(task.get("lastStatus", "")),
             pull_started=task.get("pullStartedAt") is not None,
             pull_stopped=task.get("pullStoppedAt") is not None,
+            stopped_reason=_stopped_reason(task),
         )
         for task in tasks
     )
+
+
+def _stopped_reason(task: Mapping[str, Any]) -> str:
+    """The task's stoppedReason, with its first container's reason when that says more."""
+    reason = str(task.get("stoppedReason", ""))
+    details = [str(container["reason"]) for container in task.get("containers", []) if container.get("reason")]
+    return f"{reason}: {details[0]}" if details and details[0] not in reason else reason

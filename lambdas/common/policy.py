@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_TIME = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
+MINUTES_PER_DAY = 24 * 60
 
 
 class PolicyError(ValueError):
@@ -21,18 +22,19 @@ class PolicyError(ValueError):
 class KeepWarmWindow:
     """The app never sleeps from `start` to `end` (local time in `time_zone`) on `days` (0 = Monday).
 
-    An `end` at or before `start` means the window runs past midnight into the next day; the day that
-    counts is the day the window starts.
+    Times are minutes after local midnight; `end` may be 1440 ("24:00", the end of the day), so
+    00:00-24:00 covers every minute of a day. An `end` at or before `start` means the window runs past
+    midnight into the next day; the day that counts is the day the window starts.
     """
 
     days: frozenset[int]
-    start: time
-    end: time
+    start: int
+    end: int
     time_zone: str
 
     def contains(self, now: datetime) -> bool:
         local = now.astimezone(ZoneInfo(self.time_zone))
-        clock = local.time().replace(tzinfo=None)
+        clock = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
         if self.start < self.end:
             return local.weekday() in self.days and self.start <= clock < self.end
         if clock >= self.start:
@@ -84,11 +86,15 @@ def parse_days(raw: str) -> frozenset[int]:
     return frozenset(days)
 
 
-def parse_time(raw: str, key: str) -> time:
+def parse_time(raw: str, key: str) -> int:
+    """ "HH:MM" -> minutes after midnight; "24:00" (the end of the day) only as an `end`."""
     match = _TIME.fullmatch(str(raw).strip())
-    if not match:
-        raise PolicyError(f"keepWarm.{key}: {raw!r} must be HH:MM (24 h)")
-    return time(int(match.group(1)), int(match.group(2)))
+    if not match or (match.group(3) and key != "end"):
+        allowed = "HH:MM (00:00 to 23:59, or 24:00 for the end of the day)" if key == "end" else "HH:MM (24 h)"
+        raise PolicyError(f"keepWarm.{key}: {raw!r} must be {allowed}")
+    if match.group(3):
+        return MINUTES_PER_DAY
+    return int(match.group(1)) * 60 + int(match.group(2))
 
 
 def parse_window(raw: Mapping[str, Any]) -> KeepWarmWindow:
@@ -100,7 +106,7 @@ def parse_window(raw: Mapping[str, Any]) -> KeepWarmWindow:
         raise PolicyError(f"keepWarm.timeZone: {zone!r} is not an IANA time zone (e.g. 'Europe/Berlin')") from None
     start, end = parse_time(raw.get("start", ""), "start"), parse_time(raw.get("end", ""), "end")
     if start == end:
-        raise PolicyError("keepWarm: start and end are equal; use days 'daily' with 00:00-23:59 for always")
+        raise PolicyError("keepWarm: start and end are equal; for whole days use start 00:00 and end 24:00")
     return KeepWarmWindow(days=parse_days(str(raw.get("days", "daily"))), start=start, end=end, time_zone=zone)
 
 

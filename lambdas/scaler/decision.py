@@ -1,162 +1,184 @@
-"""The scale-to-zero decision for one app: a pure function of live facts, traffic, policy and the time.
+"""The scaler's decision for one app: a pure function of live facts, traffic, settings and the time.
 
-States are derived from the facts on every run (the scaler keeps no state of its own):
+The states, deadlines and steps are common/lifecycle.py's. Why sleep takes two phases: ALB metrics reach
+CloudWatch minutes late, and a minute with no requests has no datapoint, so "no data yet" looks like
+"idle". The scaler therefore first moves the rule to the waker while the tasks still run (DOZING). From
+then on every request reaches the waker, which sends a person back to the running app at once and marks
+the visit. Only after DOZE_MINUTES, when every minute before the rule moved has been published and still
+nothing came, do the tasks stop.
 
-    SLEEPING  desired count 0 (the listener rule should forward to the waker)
-    WAKING    desired count >= 1, rule not (yet) on the service's target group
-    AWAKE     desired count >= 1, rule on the service's target group
-
-Who owns the desired count: Application Auto Scaling's target tracking policy moves it within the
-scalable target's [min, max]; the scaler only moves that range. Awake, the range is
-[min_tasks, max_tasks] with min_tasks >= 1, so target tracking can never scale to 0. Asleep, the range
-is [0, 0], so target tracking can never scale out. The scaler sets desired 0 (sleep) or min_tasks (wake)
-only together with the matching range, and never touches the desired count of an awake app: neither
-undoes the other.
+Per state, the scaler:
+- SLEEPING: puts the rule back on the waker if it is not; wakes the app in a keep-warm window, or to try
+  a task definition deployed while it slept (never after a failed wake of it, within the cooldown).
+- WAKING: finishes the wake when a target is healthy (rule to the service); past the wake's deadline it
+  stops the tasks, marks the failure and its reason, and counts it (the WakeFailures alarm).
+- AWAKE: keeps the task range, notes a finished rollout as verified, and starts dozing after idleMinutes
+  without requests or visits (never within minAwakeMinutes of a wake, nor in a keep-warm window).
+- DOZING: back to AWAKE if late-published requests, a keep-warm window or incomplete metrics say so;
+  otherwise asleep at the doze's deadline.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import Enum
-from typing import TypeVar
 
-from common.facts import Facts, RuleTarget
-from common.policy import Policy
-from scaler.traffic import Traffic
+from common.apps import AppSpec
+from common.facts import Facts
+from common.lifecycle import (
+    ASLEEP_RANGE,
+    DOZE_MINUTES,
+    Decision,
+    PointRule,
+    SetDesired,
+    SetRange,
+    Stamp,
+    State,
+    Step,
+    doze_deadline,
+    recent_wake_failure,
+    state_of,
+    wake,
+    wake_deadline,
+)
+from common.marks import (
+    ASLEEP_SINCE,
+    AWAKE_SINCE,
+    DOZING_SINCE,
+    VERIFIED,
+    WAKE_FAILED,
+    WakeFailure,
+    format_time,
+    wake_failure_value,
+)
+from common.route import Route
+from scaler.traffic import MINUTE, Traffic
 
-ASLEEP_RANGE = (0, 0)
-T = TypeVar("T")
+
+def decide(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> Decision:
+    state = state_of(facts)
+    if state is State.SLEEPING:
+        return _sleeping(facts, app, now)
+    if state is State.WAKING:
+        return _waking(facts, app, now)
+    if state is State.DOZING:
+        return _dozing(facts, traffic, app, now)
+    return _awake(facts, traffic, app, now)
 
 
-class State(Enum):
-    AWAKE = "AWAKE"
-    WAKING = "WAKING"
-    SLEEPING = "SLEEPING"
+def _sleeping(facts: Facts, app: AppSpec, now: datetime) -> Decision:
+    fix = () if facts.route is Route.WAKER else (PointRule(Route.WAKER),)
+    failure = recent_wake_failure(facts, now)
+    verified = facts.marks.verified_task_definition
+    if app.policy.keep_warm_at(now) and failure is None:
+        return wake(facts, app, now, "keep-warm window", fix)
+    if verified and verified != facts.service.task_definition and failure is None and facts.service.task_definition:
+        return wake(facts, app, now, f"trying {facts.service.task_definition}, deployed while asleep", fix)
+    reason = "asleep, rule was not on the waker" if fix else "asleep"
+    return Decision(before=State.SLEEPING, state=State.SLEEPING, reason=reason, steps=fix)
 
 
-def state_of(facts: Facts) -> State:
-    if facts.desired_count == 0:
-        return State.SLEEPING
-    return State.AWAKE if facts.rule_target is RuleTarget.SERVICE else State.WAKING
-
-
-def expected_rule(state: State) -> RuleTarget:
-    """Where the listener rule must forward in each state."""
-    return RuleTarget.SERVICE if state is State.AWAKE else RuleTarget.WAKER
-
-
-@dataclass(frozen=True, kw_only=True)
-class Decision:
-    """What to change (None = leave as is) and why. `state` is the state once the changes are applied."""
-
-    before: State
-    state: State
-    reason: str
-    desired_count: int | None = None
-    rule_target: RuleTarget | None = None
-    capacity_range: tuple[int, int] | None = None
-    stamp_awake_since: datetime | None = None
-    cold_start: bool = False
-    wake_seconds: float | None = None
-
-    @property
-    def changes(self) -> bool:
-        return any(
-            value is not None
-            for value in (self.desired_count, self.rule_target, self.capacity_range, self.stamp_awake_since)
+def _waking(facts: Facts, app: AppSpec, now: datetime) -> Decision:
+    started = facts.marks.wake_started
+    # Started without a mark (a deploy's range, or a failed stamp): the wake's clock starts now.
+    stamp = () if started is not None else (Stamp(((AWAKE_SINCE, format_time(now)),)),)
+    range_fix = _range_fix(facts, app.policy.awake_range)
+    if facts.healthy_targets:
+        metrics = {} if started is None else {"WakeSeconds": (now - started).total_seconds()}
+        steps = (*stamp, *range_fix, PointRule(Route.SERVICE))
+        return Decision(
+            before=State.WAKING, state=State.AWAKE, reason="target healthy: wake finished", steps=steps, metrics=metrics
         )
-
-    @property
-    def actions(self) -> tuple[str, ...]:
-        """The changes in the order the handler applies them (see scaler.apply)."""
-        names = []
-        if self.capacity_range is not None:
-            names.append(f"capacity={self.capacity_range[0]}..{self.capacity_range[1]}")
-        if self.desired_count is not None:
-            names.append(f"desired={self.desired_count}")
-        if self.stamp_awake_since is not None:
-            names.append("stamp-awake-since")
-        if self.rule_target is not None:
-            names.append(f"rule={self.rule_target.value}")
-        return tuple(names)
+    deadline = wake_deadline(facts, app)
+    if deadline is not None and now >= deadline:
+        return fail_wake(facts, app, now, stopped_reasons=())
+    reason = "waking, no healthy target yet" if facts.route is Route.WAKER else "rule drifted, waking"
+    fix = () if facts.route is Route.WAKER else (PointRule(Route.WAKER),)
+    return Decision(before=State.WAKING, state=State.WAKING, reason=reason, steps=(*stamp, *range_fix, *fix))
 
 
-def decide(facts: Facts, traffic: Traffic, policy: Policy, now: datetime) -> Decision:
-    before = state_of(facts)
-    window_start = now - timedelta(minutes=policy.idle_minutes)
-    warm = policy.keep_warm_at(now)
-
-    if before is State.SLEEPING:
-        if warm:
-            return _wake(facts, policy, now, "keep-warm window")
-        if traffic.wakes_since(window_start) > 0:
-            return _wake(facts, policy, now, "waker was hit (safety net)")
-        return _settle(facts, before, State.SLEEPING, ASLEEP_RANGE, "asleep, no visitor")
-
-    awake_for = now - facts.awake_since if facts.awake_since is not None else timedelta(0)
-    active = traffic.requests_since(window_start) > 0
-    if not traffic.complete:
-        keep_reason = "metrics incomplete, not sleeping"
-    elif active:
-        keep_reason = f"requests in the last {policy.idle_minutes} min"
-    elif warm:
-        keep_reason = "keep-warm window"
-    elif awake_for < timedelta(minutes=policy.min_awake_minutes):
-        keep_reason = f"awake less than {policy.min_awake_minutes} min"
-    else:
-        return _sleep(facts, before, f"no requests for {policy.idle_minutes} min")
-
-    stamp = now if facts.awake_since is None else None
-    if before is State.WAKING and facts.healthy_targets > 0:
-        seconds = (now - facts.awake_since).total_seconds() if facts.awake_since is not None else None
-        decision = _settle(facts, before, State.AWAKE, policy.awake_range, "target healthy: wake finished", stamp)
-        return replace(decision, wake_seconds=seconds)
-    return _settle(facts, before, before, policy.awake_range, keep_reason, stamp)
-
-
-def _wake(facts: Facts, policy: Policy, now: datetime, reason: str) -> Decision:
-    return Decision(
-        before=State.SLEEPING,
-        state=State.WAKING,
-        reason=reason,
-        desired_count=policy.min_tasks,
-        rule_target=_if_differs(facts.rule_target, RuleTarget.WAKER),
-        capacity_range=_if_differs(facts.capacity_range, policy.awake_range),
-        stamp_awake_since=now,
-        cold_start=True,
+def fail_wake(facts: Facts, app: AppSpec, now: datetime, *, stopped_reasons: tuple[str, ...]) -> Decision:
+    """Past the wake's bound without a healthy target: stop the tasks, remember why, raise the alarm."""
+    reason = failure_reason(facts, stopped_reasons)
+    failure = WakeFailure(at=now, task_definition=facts.service.task_definition, reason=reason)
+    steps = (
+        Stamp(((WAKE_FAILED, wake_failure_value(failure)), (ASLEEP_SINCE, format_time(now)))),
+        SetRange(ASLEEP_RANGE),
+        SetDesired(0),
+        *(() if facts.route is Route.WAKER else (PointRule(Route.WAKER),)),
     )
-
-
-def _sleep(facts: Facts, before: State, reason: str) -> Decision:
     return Decision(
-        before=before,
+        before=State.WAKING,
         state=State.SLEEPING,
-        reason=reason,
-        desired_count=0,
-        rule_target=_if_differs(facts.rule_target, RuleTarget.WAKER),
-        capacity_range=_if_differs(facts.capacity_range, ASLEEP_RANGE),
+        reason=f"no healthy target within {app.wake_timeout_seconds} s: {reason}",
+        steps=steps,
+        metrics={"WakeFailures": 1},
     )
 
 
-def _settle(
-    facts: Facts,
-    before: State,
-    state: State,
-    capacity: tuple[int, int],
-    reason: str,
-    stamp: datetime | None = None,
-) -> Decision:
-    """Stay in (or move to) `state` without touching the desired count; reconcile rule and range."""
+def failure_reason(facts: Facts, stopped_reasons: tuple[str, ...]) -> str:
+    """What the service says went wrong: a stopped task's reason first, else its newest failure event."""
+    for reason in (*stopped_reasons, *facts.service.events):
+        if reason:
+            return reason
+    return "the task never passed its health check (no ECS event explains why)"
+
+
+def _awake(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> Decision:
+    policy = app.policy
+    steps: list[Step] = list(_range_fix(facts, policy.awake_range))
+    if facts.service.rollout_complete and facts.marks.verified_task_definition != facts.service.task_definition:
+        steps.append(Stamp(((VERIFIED, facts.service.task_definition),)))
+    keep = _keep_awake_reason(facts, traffic, app, now)
+    if keep is not None:
+        return Decision(before=State.AWAKE, state=State.AWAKE, reason=keep, steps=tuple(steps))
+    steps += [Stamp(((DOZING_SINCE, format_time(now)),)), PointRule(Route.WAKER)]
     return Decision(
-        before=before,
-        state=state,
-        reason=reason,
-        rule_target=_if_differs(facts.rule_target, expected_rule(state)),
-        capacity_range=_if_differs(facts.capacity_range, capacity),
-        stamp_awake_since=stamp,
+        before=State.AWAKE,
+        state=State.DOZING,
+        reason=f"no requests for {policy.idle_minutes} min: dozing {DOZE_MINUTES} min before the tasks stop",
+        steps=tuple(steps),
     )
 
 
-def _if_differs(current: T | None, wanted: T) -> T | None:
-    return None if current == wanted else wanted
+def _keep_awake_reason(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> str | None:
+    policy = app.policy
+    window_start = now - timedelta(minutes=policy.idle_minutes)
+    started = facts.marks.wake_started
+    visited = facts.marks.visited_at
+    if not traffic.complete:
+        return "metrics incomplete, not sleeping"
+    if traffic.requests_since(window_start) > 0:
+        return f"requests in the last {policy.idle_minutes} min"
+    if visited is not None and visited > window_start:
+        return f"a visitor at the waker in the last {policy.idle_minutes} min"
+    if policy.keep_warm_at(now):
+        return "keep-warm window"
+    if started is not None and now - started < timedelta(minutes=policy.min_awake_minutes):
+        return f"awake less than {policy.min_awake_minutes} min"
+    return None
+
+
+def _dozing(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> Decision:
+    policy = app.policy
+    deadline = doze_deadline(facts)
+    assert deadline is not None  # DOZING means the mark is there
+    back = None
+    if not traffic.complete:
+        back = "metrics incomplete"
+    elif traffic.requests_since(now - timedelta(minutes=policy.idle_minutes)) > 0:
+        back = "requests published late: the app was in use"
+    elif policy.keep_warm_at(now):
+        back = "keep-warm window"
+    if back is not None:
+        return Decision(before=State.DOZING, state=State.AWAKE, reason=back, steps=(PointRule(Route.SERVICE),))
+    if now < deadline:
+        left = (deadline - now).total_seconds()
+        return Decision(before=State.DOZING, state=State.DOZING, reason=f"dozing, {left:.0f} s to sleep")
+    steps = (Stamp(((ASLEEP_SINCE, format_time(now)),)), SetRange(ASLEEP_RANGE), SetDesired(0))
+    last = traffic.last_request()
+    idle = "no request in the window" if last is None else f"last request {(now - last) // MINUTE} min ago"
+    return Decision(before=State.DOZING, state=State.SLEEPING, reason=f"asleep: {idle}", steps=steps)
+
+
+def _range_fix(facts: Facts, wanted: tuple[int, int]) -> tuple[Step, ...]:
+    return () if facts.capacity_range == wanted else (SetRange(wanted),)

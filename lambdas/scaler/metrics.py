@@ -1,9 +1,10 @@
-"""One batched CloudWatch GetMetricData request for every app, and its results as Traffic (pure).
+"""One batched CloudWatch GetMetricData request for the apps that are up, and its results as Traffic.
 
-Per app three queries, all Sum over 60 s: RequestCount of the service's target group and of the waker's
-target group (AWS/ApplicationELB, dimensions LoadBalancer + TargetGroup), and the waker's own
-WakeRequests (ZeroDash namespace, dimension App, written through the embedded metric format). A call
-takes at most 500 queries, so up to 166 apps share one call; more apps are split into several calls.
+Per app one query: RequestCount of the service's target group (AWS/ApplicationELB, dimensions
+LoadBalancer + TargetGroup, Sum over 60 s). GetMetricData is billed per metric requested ($0.01 per
+1,000), so the scaler asks only for apps that are awake or dozing: a sleeping app's service answers no
+requests, and a person at its waker is seen at once through the marks (common/marks.py). A call takes
+at most 500 metrics, so up to 500 apps share one call; more are split into several calls.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from common.apps import AppSpec
 from scaler.traffic import Traffic
 
 MAX_QUERIES_PER_CALL = 500
-QUERIES_PER_APP = 3
-METRIC_NAMESPACE = "ZeroDash"
-WAKE_METRIC = "WakeRequests"
-# Minutes read beyond the longest idle window: CloudWatch publishes ALB datapoints a minute or two late.
+QUERIES_PER_APP = 1
+# Minutes read before the longest idle window, so the last request before it is seen too (for the log).
 EXTRA_MINUTES = 3
 
 _OK_STATUSES = {"Complete", "PartialData"}
@@ -67,18 +66,10 @@ def _query(query: str, metric: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build_queries(apps: Sequence[AppSpec]) -> list[dict[str, Any]]:
-    queries: list[dict[str, Any]] = []
-    for index, app in enumerate(apps):
-        lb = app.load_balancer_dimension
-        queries.append(_query(query_id(index, "svc"), _request_count(lb, app.service_target_group_dimension)))
-        queries.append(_query(query_id(index, "wkr"), _request_count(lb, app.waker_target_group_dimension)))
-        wake_metric = {
-            "Namespace": METRIC_NAMESPACE,
-            "MetricName": WAKE_METRIC,
-            "Dimensions": [{"Name": "App", "Value": app.name}],
-        }
-        queries.append(_query(query_id(index, "wake"), wake_metric))
-    return queries
+    return [
+        _query(query_id(index, "svc"), _request_count(app.load_balancer_dimension, app.service_target_group_dimension))
+        for index, app in enumerate(apps)
+    ]
 
 
 def batches(queries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -106,20 +97,16 @@ def parse_results(apps: Sequence[AppSpec], results: Iterable[Mapping[str, Any]])
 
     traffic: dict[str, Traffic] = {}
     for index, app in enumerate(apps):
-        ids = {name: query_id(index, name) for name in ("svc", "wkr", "wake")}
-        needed = (ids["svc"], ids["wkr"])
-        complete = all(query in answered and query not in failed for query in needed)
-        traffic[app.name] = Traffic(
-            service=dict(series.get(ids["svc"], {})),
-            waker=dict(series.get(ids["wkr"], {})),
-            wakes=dict(series.get(ids["wake"], {})),
-            complete=complete,
-        )
+        query = query_id(index, "svc")
+        complete = query in answered and query not in failed
+        traffic[app.name] = Traffic(service=dict(series.get(query, {})), complete=complete)
     return traffic
 
 
 def fetch_traffic(cloudwatch: Any, apps: Sequence[AppSpec], start: datetime, end: datetime) -> dict[str, Traffic]:
     """Every app's traffic from [start, end): one GetMetricData call per MAX_QUERIES_PER_CALL queries, all pages."""
+    if not apps:
+        return {}
     results: list[dict[str, Any]] = []
     for batch in batches(build_queries(apps)):
         kwargs: dict[str, Any] = {

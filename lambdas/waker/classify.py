@@ -1,15 +1,22 @@
-"""What kind of request reached a sleeping app, from the ALB Lambda event (pure).
+"""What kind of request reached the waker, from the ALB Lambda event (pure).
 
-ROBOTS   /robots.txt: answered by the waker itself, never wakes.
-BOT      crawlers, link previewers, uptime monitors, scripted HTTP clients, no user agent: never wakes.
-PROBE    HEAD / OPTIONS: never wakes (monitors and preflights, not people).
-API      POST/PUT/..., XHR, fetch(), JSON, Dash's own endpoints and static assets: wakes, answered with
-         a JSON 503 + Retry-After (a Dash callback from a tab left open must not get HTML).
-PAGE     a browser loading a page: wakes, answered with the holding page.
+Only people wake apps, and a person's browser runs JavaScript: no request kind but WAKE starts a task,
+and WAKE carries a token that only the holding page's script sends (waker/token.py).
+
+ROBOTS    /robots.txt: answered by the waker itself.
+BOT       crawlers, link previewers, uptime monitors, scripted HTTP clients, no user agent.
+PROBE     HEAD / OPTIONS (monitors and preflights, not people).
+WAKE      POST <prefix>_zerodash/wake: the holding page's script asking for the app, with its token.
+STATUS    GET <prefix>_zerodash/status: the holding page's script polling for progress.
+PAGE      a browser loading a page: answered with the holding page.
+CALLBACK  a request from a tab that was using the app (a Dash endpoint, or the ALB's stickiness cookie):
+          sent back to the app if it still runs (dozing), else a JSON 503 + Retry-After.
+API       anything else (other XHR/fetch, assets, POSTs to other paths): a JSON 503 + Retry-After.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -79,6 +86,11 @@ BOT_MARKERS: tuple[str, ...] = (
 )
 
 DASH_PATH_MARKERS = ("/_dash-", "/_reload-hash", "/_favicon")
+WAKE_PATH = "/_zerodash/wake"
+STATUS_PATH = "/_zerodash/status"
+# The load balancer's stickiness cookie: a browser that has it was answered by the app's service recently.
+STICKINESS_COOKIES = ("AWSALB=", "AWSALBCORS=")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 ASSET_SUFFIXES = (".js", ".css", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".woff", ".woff2", ".json")
 
 
@@ -86,12 +98,16 @@ class Kind(Enum):
     ROBOTS = "robots"
     BOT = "bot"
     PROBE = "probe"
-    API = "api"
+    WAKE = "wake"
+    STATUS = "status"
     PAGE = "page"
+    CALLBACK = "callback"
+    API = "api"
 
     @property
-    def wakes(self) -> bool:
-        return self in (Kind.API, Kind.PAGE)
+    def from_browser(self) -> bool:
+        """Requests a browser makes for a person (the others are turned away without reading any state)."""
+        return self in (Kind.WAKE, Kind.STATUS, Kind.PAGE, Kind.CALLBACK, Kind.API)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +127,16 @@ class Request:
         if not self.query:
             return self.path
         return self.path + "?" + "&".join(f"{key}={value}" if value else key for key, value in self.query)
+
+    @property
+    def local_url(self) -> str:
+        """`url` made safe for a Location header: always a path on this host.
+
+        Browsers read "//host/x" and "/\\host/x" as another host, and drop tabs and newlines first, so
+        control characters go, then every leading slash and backslash but one.
+        """
+        clean = _CONTROL.sub("", self.url)
+        return "/" + clean.lstrip("/\\")
 
 
 def request_from_event(event: Mapping[str, Any]) -> Request:
@@ -158,11 +184,25 @@ def is_page_load(request: Request) -> bool:
     return "*/*" in accept and "application/json" not in accept
 
 
+def from_open_tab(request: Request) -> bool:
+    """A request from a tab that was using the app: one of Dash's endpoints, or the ALB's stickiness cookie."""
+    path = request.path.lower()
+    cookies = request.header("cookie")
+    return any(marker in path for marker in DASH_PATH_MARKERS) or any(name in cookies for name in STICKINESS_COOKIES)
+
+
 def classify(request: Request) -> Kind:
-    if request.path.lower().endswith("/robots.txt"):
+    path = request.path.lower()
+    if path.endswith("/robots.txt"):
         return Kind.ROBOTS
     if is_bot(request.header("user-agent")):
         return Kind.BOT
     if request.method in ("HEAD", "OPTIONS"):
         return Kind.PROBE
-    return Kind.PAGE if is_page_load(request) else Kind.API
+    if path.endswith(WAKE_PATH):
+        return Kind.WAKE if request.method == "POST" else Kind.API
+    if path.endswith(STATUS_PATH):
+        return Kind.STATUS if request.method == "GET" else Kind.API
+    if is_page_load(request):
+        return Kind.PAGE
+    return Kind.CALLBACK if from_open_tab(request) else Kind.API

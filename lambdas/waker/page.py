@@ -1,16 +1,30 @@
-"""The holding page a visitor of a starting app sees, and the live step it shows (pure).
+"""The pages and status a visitor of a sleeping or starting app sees (pure).
 
-The page is small, self-contained (no external assets, inline CSS) and reloads itself every few
-seconds; once a target is healthy the waker answers the reload with a redirect to the same URL.
+The holding page is small and self-contained (inline CSS and script, no external assets). Its script:
+1. asks for the wake (POST <prefix>_zerodash/wake with the page's token), and again every REWAKE_SECONDS
+   while the app is seen asleep or the last request was not accepted (a throttle, a race);
+2. polls <prefix>_zerodash/status every POLL_SECONDS and shows the step;
+3. reloads the page as soon as a poll is answered by something other than the waker (its responses carry
+   the WAKER_HEADER): the listener rule then forwards to the app, so the reload lands on it.
+A failed wake stops the polling and shows why. Without JavaScript the page says what is needed.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from enum import Enum
+from typing import Any
 
 from common.facts import TaskStatus
+
+POLL_SECONDS = 1.0
+# The script asks for the wake again when the app is seen asleep, or its last request was not accepted
+# (a throttled AWS call, a wake lost to a race), at most this often.
+REWAKE_SECONDS = 3.0
+WAKER_HEADER = "X-ZeroDash-Waker"
+TOKEN_HEADER = "X-ZeroDash-Token"
 
 
 class Step(Enum):
@@ -36,39 +50,149 @@ def current_step(tasks: Sequence[TaskStatus], target_states: Sequence[str]) -> S
     if not known:
         return Step.REQUESTED
     task = max(known, key=lambda item: _TASK_ORDER.index(item.last_status))
-    if task.last_status in ("ACTIVATING", "RUNNING") or task.pull_stopped:
+    if task.last_status == "RUNNING" or task.pull_stopped:
         return Step.STARTING
-    if task.last_status == "PENDING" or task.pull_started:
+    if task.pull_started or task.last_status == "ACTIVATING":
         return Step.PULLING
     return Step.PROVISIONING
 
 
-def render_page(
-    *, title: str, step: Step, expected_seconds: int, elapsed_seconds: float | None, refresh_seconds: int
+def status_body(
+    *, state: str, step: Step, elapsed_seconds: float | None, expected_seconds: int, failed: str | None = None
+) -> str:
+    """What <prefix>_zerodash/status answers (JSON); the holding page's script renders it."""
+    return json.dumps(
+        {
+            "state": state,
+            "step": step.value,
+            "stepIndex": STEPS.index(step),
+            "elapsedSeconds": None if elapsed_seconds is None else max(0, round(elapsed_seconds)),
+            "expectedSeconds": expected_seconds,
+            "failed": failed,
+        }
+    )
+
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem;color:#222}"
+    "li{margin:.3rem 0;color:#999}li.done{color:#2a7}li.now{color:#222;font-weight:600}"
+    "#failed{color:#b00}"
+)
+
+# The script of the holding page. CONFIG is filled in as JSON; nothing else in it varies.
+_SCRIPT = """
+(function () {
+  var c = CONFIG, lastWake = 0, accepted = false, stopped = false;
+  var items = document.querySelectorAll("#steps li"), note = document.getElementById("note");
+  function wake() {
+    lastWake = Date.now();
+    fetch(c.wakeUrl, {method: "POST", cache: "no-store", credentials: "same-origin",
+                      headers: {"X-ZeroDash-Token": c.token}})
+      .then(function (r) {
+        if (r.status === 403) { stopped = true; location.reload(); }
+        accepted = r.status === 202;
+      })
+      .catch(function () { accepted = false; });
+  }
+  function show(s) {
+    for (var i = 0; i < items.length; i++) {
+      items[i].className = i < s.stepIndex ? "done" : (i === s.stepIndex ? "now" : "todo");
+    }
+    if (s.elapsedSeconds !== null) { note.textContent = s.elapsedSeconds + " s so far"; }
+    if (s.failed) {
+      stopped = true;
+      document.getElementById("failed").textContent = "The app could not start: " + s.failed;
+    }
+  }
+  function poll() {
+    if (stopped) { return; }
+    fetch(c.statusUrl, {cache: "no-store", credentials: "same-origin"})
+      .then(function (r) {
+        if (!r.headers.get(c.header)) {
+          if (r.status < 500) { stopped = true; location.reload(); }
+          return null;
+        }
+        return r.json();
+      })
+      .then(function (s) {
+        if (!s) { return; }
+        show(s);
+        var again = s.state === "SLEEPING" || !accepted;
+        if (again && !s.failed && Date.now() - lastWake > c.rewakeMs) { wake(); }
+      })
+      .catch(function () {})
+      .then(function () { if (!stopped) { setTimeout(poll, c.pollMs); } });
+  }
+  wake();
+  setTimeout(poll, c.pollMs);
+})();
+"""
+
+
+def render_holding_page(
+    *, title: str, token: str, wake_url: str, status_url: str, expected_seconds: int, step: Step = Step.REQUESTED
 ) -> str:
     name = html.escape(title)
+    config: dict[str, Any] = {
+        "token": token,
+        "wakeUrl": wake_url,
+        "statusUrl": status_url,
+        "header": WAKER_HEADER,
+        "pollMs": int(POLL_SECONDS * 1000),
+        "rewakeMs": int(REWAKE_SECONDS * 1000),
+    }
+    # JSON inside <script>: "</" would end the script early, so it is escaped.
+    script = _SCRIPT.replace("CONFIG", json.dumps(config).replace("</", "<\\/"))
     items = "".join(
         f'<li class="{_css_class(candidate, step)}">{html.escape(candidate.value)}</li>'
         for candidate in STEPS
         if candidate is not Step.READY
     )
-    elapsed = "" if elapsed_seconds is None else f" &middot; {max(0, round(elapsed_seconds))} s so far"
     return (
         "<!doctype html>"
         '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="refresh" content="{int(refresh_seconds)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
-        f"<title>Starting {name}</title>"
-        "<style>"
-        "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}"
-        "li{margin:.3rem 0;color:#999}li.done{color:#2a7}li.now{color:#222;font-weight:600}"
-        "</style></head><body>"
+        f"<title>Starting {name}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{name} is starting</h1>"
-        f"<p>Nobody used it for a while, so it was asleep. Starting usually takes about {int(expected_seconds)} s"
-        f"{elapsed}. This page reloads by itself.</p>"
-        f'<ol aria-live="polite">{items}</ol>'
-        f"<p><small>Now: {html.escape(step.value)}</small></p>"
+        f"<p>Nobody used it for a while, so it was asleep. Starting usually takes about {int(expected_seconds)} s;"
+        ' this page opens the app as soon as it is ready. <span id="note"></span></p>'
+        f'<ol id="steps" aria-live="polite">{items}</ol>'
+        '<p id="failed" role="alert"></p>'
+        "<noscript><p>This page needs JavaScript to start the app: turn it on and reload.</p></noscript>"
+        f"<script>{script}</script>"
+        "</body></html>"
+    )
+
+
+def render_failure_page(*, title: str, reason: str, retry_minutes: int) -> str:
+    name = html.escape(title)
+    return (
+        "<!doctype html>"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{name} could not start</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{name} could not start</h1>"
+        f'<p id="failed">{html.escape(reason)}</p>'
+        f"<p>Its owners have been alerted. Starting it again is possible in about {int(retry_minutes)} min,"
+        " or as soon as a fixed version is deployed.</p>"
+        "</body></html>"
+    )
+
+
+RETRY_PAGE_SECONDS = 3
+
+
+def render_retry_page() -> str:
+    """What a page load gets when the waker cannot reach AWS yet: the browser tries again by itself."""
+    return (
+        "<!doctype html>"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="{RETRY_PAGE_SECONDS}">'
+        '<meta name="robots" content="noindex">'
+        f"<title>Starting</title><style>{_STYLE}</style></head><body>"
+        "<h1>Starting</h1><p>One moment: this page reloads by itself.</p>"
         "</body></html>"
     )
 

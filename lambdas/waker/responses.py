@@ -1,7 +1,8 @@
 """ALB Lambda target responses (pure).
 
 When the target group has multi-value headers enabled, the ALB ignores `headers` in the response and
-reads `multiValueHeaders` instead, so every response is built in the form the request arrived in.
+reads `multiValueHeaders` instead, so every response is built in the form the request arrived in. Every
+response carries WAKER_HEADER, so the holding page's script can tell the waker's answers from the app's.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
+
+from waker.page import WAKER_HEADER
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -21,6 +24,7 @@ def response(status: int, body: str, headers: Mapping[str, str], *, multi_value:
         "isBase64Encoded": False,
         "body": body,
     }
+    headers = {**headers, WAKER_HEADER: "1"}
     if multi_value:
         answer["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
     else:
@@ -33,8 +37,18 @@ def holding_page(body: str, *, multi_value: bool) -> dict[str, Any]:
     return response(200, body, headers, multi_value=multi_value)
 
 
-def redirect(location: str, *, multi_value: bool) -> dict[str, Any]:
-    return response(302, "", {"Location": location, **NO_STORE}, multi_value=multi_value)
+def failure_page(body: str, retry_after: int, *, multi_value: bool) -> dict[str, Any]:
+    headers = {"Content-Type": "text/html; charset=utf-8", "Retry-After": str(retry_after), **NO_STORE}
+    return response(503, body, headers, multi_value=multi_value)
+
+
+def resend(location: str, *, multi_value: bool) -> dict[str, Any]:
+    """307: the browser sends the same request again, method and body kept (`location` must be local)."""
+    return response(307, "", {"Location": location, **NO_STORE}, multi_value=multi_value)
+
+
+def json_answer(status: int, body: str, *, multi_value: bool) -> dict[str, Any]:
+    return response(status, body, {"Content-Type": "application/json", **NO_STORE}, multi_value=multi_value)
 
 
 def json_unavailable(message: str, retry_after: int, *, multi_value: bool) -> dict[str, Any]:
