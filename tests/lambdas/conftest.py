@@ -1,68 +1,48 @@
-"""moto fixtures: one app on an ALB (listener rule, service and waker target groups), an ECS service and
-its scalable target, with helpers to put RequestCount datapoints and to read the live state back.
+"""moto fixtures for the handler tests: apps deployed as the infra deploys them (tests/moto_apps.py).
 
-moto quirks handled here, honestly: moto runs no tasks, so "healthy" is simulated by registering a
-target (moto marks every registered target healthy) and "stopped" by deregistering it; and moto's
-CloudWatch only matches dimensions in the order they were put, so datapoints are put in the order the
-scaler queries them (LoadBalancer, TargetGroup).
+moto checks the shape of every API call the handlers make (names, parameters, ARNs); it forgives what AWS
+does not (every registered target is healthy at once, metrics are readable at once), so the behaviour of the
+loop is tested on the AWS twin instead (tests/twin, test_loop_*.py).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from moto import mock_aws
 
 from common.apps import AppSpec, parse_app
-from common.aws import Clients, read_capacity_range, read_facts
+from common.aws import Clients, read_capacity_ranges, read_facts
 from common.facts import Facts
-from tests.moto_apps import HEALTHY_TARGET, REGION, add_awake_app, build_platform, put_request_count
+from tests.moto_apps import REGION, Platform, add_awake_app, add_sleeping_app, build_platform
 
 
 @dataclass
-class World:
-    clients: Clients
-    app: AppSpec
-    app_object: dict
+class MotoWorld:
+    platform: Platform
+    apps: dict[str, AppSpec]
 
-    def facts(self) -> Facts:
-        return read_facts(self.clients, self.app)
+    @property
+    def clients(self) -> Clients:
+        return self.platform.clients
 
-    def capacity(self) -> tuple[int, int] | None:
-        return read_capacity_range(self.clients, self.app)
+    def facts(self, name: str) -> Facts:
+        return read_facts(self.clients, self.apps[name], with_capacity=True)
 
-    def make_healthy(self) -> None:
-        self.clients.elbv2.register_targets(TargetGroupArn=self.app.service_target_group_arn, Targets=[HEALTHY_TARGET])
+    def capacity(self, name: str) -> tuple[int, int] | None:
+        return read_capacity_ranges(self.clients, [self.apps[name]]).get(name)
 
-    def stop_tasks(self) -> None:
-        self.clients.elbv2.deregister_targets(
-            TargetGroupArn=self.app.service_target_group_arn, Targets=[HEALTHY_TARGET]
-        )
-
-    def put_requests(self, target_group_arn: str, moment: datetime, count: float) -> None:
-        put_request_count(self.clients, self.app.load_balancer_dimension, target_group_arn, moment, count)
-
-    def put_wake_request(self, moment: datetime) -> None:
-        """What the waker's embedded-metric log line becomes in CloudWatch."""
-        self.clients.cloudwatch.put_metric_data(
-            Namespace="ZeroDash",
-            MetricData=[
-                {
-                    "MetricName": "WakeRequests",
-                    "Dimensions": [{"Name": "App", "Value": self.app.name}],
-                    "Timestamp": moment,
-                    "Value": 1,
-                }
-            ],
-        )
+    def tags(self, name: str) -> dict[str, str]:
+        arn = self.facts(name).service.service_arn
+        return {tag["key"]: tag["value"] for tag in self.clients.ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
 
 
 @pytest.fixture
-def world(monkeypatch) -> Iterator[World]:
+def moto(monkeypatch) -> Iterator[MotoWorld]:
+    """Two apps: `sales` awake (idle for two hours), `ops` asleep."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -71,18 +51,10 @@ def world(monkeypatch) -> Iterator[World]:
     }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        yield _build_world()
+        platform = build_platform()
+        sales = add_awake_app(platform, "sales", priority=10, path="/sales/*", title="Sales dashboard")
+        ops = add_sleeping_app(platform, "ops", priority=20, path="/ops/*")
+        yield MotoWorld(platform=platform, apps={"sales": parse_app(sales), "ops": parse_app(ops)})
 
 
-def _build_world() -> World:
-    platform = build_platform()
-    app_object = add_awake_app(platform, "sales", priority=10, path="/*", title="Sales dashboard")
-    return World(clients=platform.clients, app=parse_app(app_object), app_object=app_object)
-
-
-@pytest.fixture
-def app_env(world, monkeypatch) -> World:
-    """The environment variables the infra sets, for tests that call the real `handler` entry points."""
-    monkeypatch.setenv("ZERODASH_APPS", json.dumps([world.app_object]))
-    monkeypatch.setenv("ZERODASH_APP", json.dumps(world.app_object))
-    return world
+NOW = datetime.now(UTC)

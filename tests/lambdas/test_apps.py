@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from common.apps import AppSpecError, parse_app, parse_apps
+from common.apps import AppSpecError, parse_app, parse_app_json
 from common.policy import PolicyError, parse_days, parse_policy, parse_window
 
 ACCOUNT = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
@@ -41,9 +42,19 @@ def test_a_missing_key_is_named():
         parse_app({key: value for key, value in APP.items() if key != "ruleArn"})
 
 
-def test_duplicate_app_names_are_rejected():
-    with pytest.raises(AppSpecError, match="unique"):
-        parse_apps(f"[{__import__('json').dumps(APP)}, {__import__('json').dumps(APP)}]")
+def test_an_app_object_that_is_not_json_is_named_by_its_source():
+    with pytest.raises(AppSpecError, match="/zerodash/ZeroDash/apps/sales is not valid JSON"):
+        parse_app_json("{", "/zerodash/ZeroDash/apps/sales")
+
+
+def test_a_bad_policy_value_is_named_with_its_source():
+    with pytest.raises(AppSpecError, match="apps/sales: idleMinutes"):
+        parse_app_json(json.dumps({**APP, "idleMinutes": 0}), "apps/sales")
+
+
+def test_a_wake_fails_after_four_times_the_expected_start_and_never_under_two_minutes():
+    assert parse_app({**APP, "expectedStartSeconds": 60}).wake_timeout_seconds == 240
+    assert parse_app({**APP, "expectedStartSeconds": 10}).wake_timeout_seconds == 120
 
 
 def test_min_tasks_of_zero_is_rejected():
@@ -81,5 +92,17 @@ def test_window_past_midnight_belongs_to_the_day_it_starts():
 def test_window_end_is_exclusive():
     window = parse_window({"days": "daily", "start": "08:00", "end": "18:00", "timeZone": "UTC"})
 
-    assert window.end == time(18, 0)
+    assert window.end == 18 * 60
     assert not window.contains(datetime(2024, 7, 1, 18, 0, tzinfo=UTC))
+
+
+def test_an_all_day_window_ends_at_24_00_and_covers_every_minute_of_the_day():
+    window = parse_window({"days": "daily", "start": "00:00", "end": "24:00"})
+    day = datetime(2024, 7, 1, tzinfo=UTC)
+
+    assert all(window.contains(day + timedelta(minutes=minute, seconds=59)) for minute in range(24 * 60))
+
+
+def test_24_00_is_only_an_end():
+    with pytest.raises(PolicyError, match=r"keepWarm\.start"):
+        parse_window({"start": "24:00", "end": "08:00"})

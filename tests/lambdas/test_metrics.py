@@ -29,11 +29,11 @@ def app(name: str, idle: int = 15):
 APPS = (app("sales"), app("ops", idle=30))
 
 
-def test_query_ids_are_valid_and_unique():
+def test_one_query_per_app_with_valid_unique_ids():
     ids = [query["Id"] for query in build_queries(APPS)]
 
     assert all(re.fullmatch(r"[a-z][a-zA-Z0-9_]*", query) for query in ids)
-    assert len(set(ids)) == len(ids) == 6
+    assert len(set(ids)) == len(ids) == len(APPS)
 
 
 def test_target_group_queries_use_the_dimensions_derived_from_the_arns():
@@ -54,7 +54,7 @@ def test_window_covers_the_longest_idle_window_up_to_the_end_of_the_current_minu
 
 
 def test_more_than_500_queries_are_split_into_several_calls():
-    many = tuple(app(f"app{index}") for index in range(200))
+    many = tuple(app(f"app{index}") for index in range(600))
 
     sizes = [len(batch) for batch in batches(build_queries(many))]
 
@@ -77,7 +77,6 @@ def test_datapoints_from_several_pages_are_merged_per_minute():
     pages = [
         {"Id": "a0_svc", "Timestamps": [minute], "Values": [3.0], "StatusCode": "PartialData"},
         {"Id": "a0_svc", "Timestamps": [minute + timedelta(minutes=1)], "Values": [2.0], "StatusCode": "Complete"},
-        {"Id": "a0_wkr", "Timestamps": [], "Values": [], "StatusCode": "Complete"},
     ]
 
     traffic = parse_results(APPS, pages)["sales"]

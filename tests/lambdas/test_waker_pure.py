@@ -1,13 +1,18 @@
-"""The waker's pure parts: request classification, the live step, the holding page and responses."""
+"""The waker's pure parts: request classification, safe redirects, tokens, the pages and responses."""
 
 from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from common.facts import TaskStatus
 from waker.classify import Kind, classify, request_from_event
-from waker.page import Step, current_step, render_page
-from waker.responses import json_unavailable, redirect
+from waker.page import Step, current_step, render_failure_page, render_holding_page, status_body
+from waker.responses import json_unavailable, resend
+from waker.token import TOKEN_SECONDS, check, mint
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 NAVIGATE = {"user-agent": CHROME, "accept": "text/html,application/xhtml+xml,*/*;q=0.8", "sec-fetch-mode": "navigate"}
@@ -66,8 +71,35 @@ def test_robots_txt_is_answered_without_waking_even_for_browsers():
         ("GET", "/assets/style.css", {"accept": "text/css,*/*;q=0.1", "sec-fetch-mode": "no-cors"}),
     ],
 )
-def test_callbacks_fetches_and_assets_are_api_requests(method, path, extra):
-    assert kind_of(method=method, path=path, headers={**NAVIGATE, **extra}) is Kind.API
+def test_callbacks_fetches_and_assets_are_not_page_loads(method, path, extra):
+    assert kind_of(method=method, path=path, headers={**NAVIGATE, **extra}) in (Kind.CALLBACK, Kind.API)
+
+
+def test_dash_endpoints_are_callbacks_of_an_open_tab():
+    callback = {**NAVIGATE, "accept": "application/json", "sec-fetch-mode": "cors"}
+
+    assert kind_of(method="POST", path="/sales/_dash-update-component", headers=callback) is Kind.CALLBACK
+
+
+def test_the_load_balancers_stickiness_cookie_marks_a_request_from_an_open_tab():
+    fetch = {**NAVIGATE, "accept": "*/*", "sec-fetch-mode": "cors", "cookie": "a=1; AWSALB=abc; b=2"}
+
+    assert kind_of(path="/sales/api/data", headers=fetch) is Kind.CALLBACK
+    assert kind_of(path="/sales/api/data", headers={**fetch, "cookie": "a=1"}) is Kind.API
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/wp-login.php", "/.env", "/cgi-bin/luci", "/admin", "/"],
+)
+def test_a_scanners_post_is_neither_a_wake_nor_a_callback(path):
+    assert kind_of(method="POST", path=path, headers={**NAVIGATE, "accept": "*/*"}) is Kind.API
+
+
+def test_the_holding_pages_own_requests_are_recognised_under_any_prefix():
+    assert kind_of(method="POST", path="/sales/_zerodash/wake", headers={**NAVIGATE, "accept": "*/*"}) is Kind.WAKE
+    assert kind_of(path="/sales/_zerodash/status", headers={**NAVIGATE, "accept": "*/*"}) is Kind.STATUS
+    assert kind_of(method="GET", path="/_zerodash/wake", headers={**NAVIGATE, "accept": "*/*"}) is Kind.API
 
 
 def test_head_requests_are_probes():
@@ -89,6 +121,20 @@ def test_url_keeps_the_query_as_received():
 
 
 @pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("//evil.example/x", "/evil.example/x"),
+        ("/\\evil.example/x", "/evil.example/x"),
+        ("/\t/evil.example", "/evil.example"),
+        ("///evil.example", "/evil.example"),
+        ("/sales/page", "/sales/page"),
+    ],
+)
+def test_a_location_built_from_the_request_never_leaves_the_host(path, location):
+    assert request_from_event(event(path=path)).local_url == location
+
+
+@pytest.mark.parametrize(
     ("tasks", "targets", "step"),
     [
         ((), (), Step.REQUESTED),
@@ -104,22 +150,89 @@ def test_live_step_follows_the_furthest_task_and_target(tasks, targets, step):
     assert current_step(tasks, targets) is step
 
 
-def test_holding_page_escapes_the_title_and_refreshes_itself():
-    page = render_page(
-        title="<script>x</script>", step=Step.PULLING, expected_seconds=60, elapsed_seconds=12.4, refresh_seconds=5
+def holding_page(title: str = "Sales") -> str:
+    return render_holding_page(
+        title=title,
+        token="123.abc",
+        wake_url="/s/_zerodash/wake",
+        status_url="/s/_zerodash/status",
+        expected_seconds=60,
     )
 
+
+def test_holding_page_escapes_the_title():
+    page = holding_page("<script>x</script>")
+
     assert "<script>x" not in page
-    assert "&lt;script&gt;" in page
-    assert '<meta http-equiv="refresh" content="5">' in page
-    assert "about 60 s" in page and "12 s so far" in page
+    assert "&lt;script&gt;x" in page
+
+
+def test_holding_page_carries_its_config_for_the_script_and_no_meta_refresh():
+    config = json.loads(re.search(r"var c = (\{.*?\}), lastWake", holding_page()).group(1))
+
+    assert config == {
+        "token": "123.abc",
+        "wakeUrl": "/s/_zerodash/wake",
+        "statusUrl": "/s/_zerodash/status",
+        "header": "X-ZeroDash-Waker",
+        "pollMs": 1000,
+        "rewakeMs": 3000,
+    }
+    assert "http-equiv" not in holding_page()
+
+
+def test_a_title_cannot_end_the_script_early():
+    page = render_holding_page(
+        title="x", token="</script><script>alert(1)</script>", wake_url="/w", status_url="/s", expected_seconds=60
+    )
+
+    assert page.count("</script>") == 1
 
 
 def test_holding_page_is_small_and_self_contained():
-    page = render_page(title="Sales", step=Step.STARTING, expected_seconds=60, elapsed_seconds=None, refresh_seconds=5)
+    page = holding_page()
 
-    assert len(page.encode()) < 4096
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert len(page.encode()) < 6144
+    assert "http://" not in page and "https://" not in page and "<noscript>" in page
+
+
+def test_failure_page_says_what_failed_and_when_to_retry():
+    page = render_failure_page(title="Sales", reason="CannotPullContainerError: <tag> not found", retry_minutes=10)
+
+    assert "CannotPullContainerError: &lt;tag&gt; not found" in page
+    assert "about 10 min" in page
+
+
+def test_status_body_names_the_step_for_the_script():
+    body = json.loads(status_body(state="WAKING", step=Step.PULLING, elapsed_seconds=12.4, expected_seconds=60))
+
+    assert body == {
+        "state": "WAKING",
+        "step": "Pulling the container image",
+        "stepIndex": 2,
+        "elapsedSeconds": 12,
+        "expectedSeconds": 60,
+        "failed": None,
+    }
+
+
+KEY = b"k" * 32
+NOW = datetime(2024, 5, 15, 3, 0, tzinfo=UTC)
+
+
+def test_a_token_is_valid_for_its_app_and_user_agent_within_its_lifetime():
+    token = mint(KEY, app="sales", user_agent=CHROME, now=NOW)
+
+    assert check(KEY, token, app="sales", user_agent=CHROME, now=NOW + timedelta(seconds=TOKEN_SECONDS))
+    assert not check(KEY, token, app="sales", user_agent=CHROME, now=NOW + timedelta(seconds=TOKEN_SECONDS + 1))
+    assert not check(KEY, token, app="ops", user_agent=CHROME, now=NOW)
+    assert not check(KEY, token, app="sales", user_agent="curl/8", now=NOW)
+    assert not check(b"other" * 8, token, app="sales", user_agent=CHROME, now=NOW)
+
+
+@pytest.mark.parametrize("token", ["", ".", "abc.def", "9" * 40 + ".x", "1715742000"])
+def test_malformed_tokens_are_refused(token):
+    assert not check(KEY, token, app="sales", user_agent=CHROME, now=NOW)
 
 
 def test_json_answer_carries_retry_after():
@@ -131,7 +244,11 @@ def test_json_answer_carries_retry_after():
 
 
 def test_responses_use_multi_value_headers_when_the_request_did():
-    answer = redirect("/?a=1", multi_value=True)
+    answer = resend("/?a=1", multi_value=True)
 
-    assert answer["multiValueHeaders"]["Location"] == ["/?a=1"]
+    assert (answer["statusCode"], answer["multiValueHeaders"]["Location"]) == (307, ["/?a=1"])
     assert "headers" not in answer
+
+
+def test_every_waker_response_names_the_waker():
+    assert json_unavailable("x", 5, multi_value=False)["headers"]["X-ZeroDash-Waker"] == "1"

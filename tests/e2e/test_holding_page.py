@@ -1,0 +1,233 @@
+"""The holding page's script in a real browser: headless Chromium against the real waker code.
+
+A small HTTP server on loopback stands in for the load balancer: while the app's rule points at the waker it
+turns each request into an ALB Lambda event and answers with `waker.handler.handle`; once the rule points at
+the service it answers as the app. AWS behind the waker is a scripted stand-in (the loop itself is tested on
+the twin): asleep until the page's script asks for the wake, then a target turns healthy a few seconds later.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from common.facts import Facts, ServiceView
+from common.lifecycle import Decision, PointRule, SetDesired, Stamp
+from common.marks import WAKE_FAILED, Marks, WakeFailure, read_marks, wake_failure_value
+from common.route import Route
+from tests.e2e.test_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_ARGS
+from tests.lambdas.builders import APP
+from waker.handler import handle
+from waker.page import Step
+from waker.runtime import Runtime
+
+pytestmark = pytest.mark.browser
+
+APP_PAGE = "<!doctype html><html><body><h1 id='app'>The app itself</h1></body></html>"
+HEALTHY_AFTER_SECONDS = 3.0
+
+
+@dataclass
+class ScriptedAws:
+    """One app's AWS state, changed only by what the waker writes; a target is healthy a while after a wake."""
+
+    desired: int = 0
+    route: Route = Route.WAKER
+    tags: dict[str, str] = field(default_factory=dict)
+    woken_at: float | None = None
+    wake_requests: int = 0
+
+    def facts(self) -> Facts:
+        healthy = self.woken_at is not None and time.time() - self.woken_at >= HEALTHY_AFTER_SECONDS
+        marks = read_marks([{"key": key, "value": value} for key, value in self.tags.items()])
+        service = ServiceView(
+            desired_count=self.desired, service_arn="arn:service", task_definition="app:1", marks=marks
+        )
+        return Facts(service=service, route=self.route, healthy_targets=int(healthy))
+
+    def apply(self, decision: Decision) -> None:
+        for step in decision.steps:
+            if isinstance(step, SetDesired):
+                if self.desired == 0 and step.count > 0:
+                    self.woken_at, self.wake_requests = time.time(), self.wake_requests + 1
+                self.desired = step.count
+            elif isinstance(step, PointRule):
+                self.route = step.route
+            elif isinstance(step, Stamp):
+                self.tags.update(dict(step.tags))
+
+
+class ScriptedRuntime(Runtime):
+    aws: ScriptedAws
+
+    def facts(self, *, fresh: bool = False) -> Facts:
+        return self.aws.facts()
+
+    def step(self) -> Step:
+        return Step.PULLING
+
+    def change(self, facts: Facts, decision: Decision) -> None:
+        self.aws.apply(decision)
+
+
+def make_runtime(aws: ScriptedAws) -> ScriptedRuntime:
+    runtime = ScriptedRuntime(
+        clients=None,  # type: ignore[arg-type] - the scripted AWS answers instead
+        app=replace(APP, title="Sales <dashboard>"),
+        token_key=b"browser-test-key",
+        now=lambda: datetime.now(UTC),
+        sleep=time.sleep,
+    )
+    runtime.aws = aws
+    return runtime
+
+
+class LoadBalancer(BaseHTTPRequestHandler):
+    """Routes like the ALB rule: to the waker (as an ALB Lambda event) or to the app."""
+
+    runtime: ScriptedRuntime
+
+    def do_GET(self) -> None:
+        self.route()
+
+    def do_POST(self) -> None:
+        self.route()
+
+    def route(self) -> None:
+        if self.runtime.aws.route is Route.SERVICE:
+            self.send("200 OK", {"Content-Type": "text/html"}, APP_PAGE)
+            return
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        event = {
+            "httpMethod": self.command,
+            "path": url.path,
+            "queryStringParameters": dict(parse_qsl(url.query)),
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "body": self.rfile.read(length).decode() if length else "",
+            "isBase64Encoded": False,
+        }
+        answer = handle(self.runtime, event)
+        self.send(answer["statusDescription"], answer["headers"], answer["body"])
+
+    def send(self, status: str, headers: dict[str, str], body: str) -> None:
+        data = body.encode()
+        self.send_response(int(status.split()[0]))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def load_balancer() -> Iterator[tuple[str, ScriptedAws]]:
+    aws = ScriptedAws()
+    handler = type("Handler", (LoadBalancer,), {"runtime": make_runtime(aws)})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", aws
+    finally:
+        server.shutdown()
+
+
+def chromium(*, javascript: bool = True) -> WebDriver:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in CHROMIUM_ARGS:
+        options.add_argument(argument)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='zerodash-chromium-')}")
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(15)
+    return driver
+
+
+def test_a_person_on_the_holding_page_lands_on_the_app_once_it_is_up(load_balancer):
+    url, aws = load_balancer
+    driver = chromium()
+    try:
+        driver.get(url + "/sales/")
+        assert "Sales <dashboard> is starting" in driver.find_element(By.TAG_NAME, "h1").text
+
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "app"), "the page never reached the app")
+    finally:
+        driver.quit()
+
+    assert aws.wake_requests == 1
+    assert aws.route is Route.SERVICE
+
+
+def test_a_browser_without_javascript_never_starts_the_app(load_balancer):
+    url, aws = load_balancer
+    driver = chromium(javascript=False)
+    try:
+        driver.get(url + "/sales/")
+        time.sleep(3)
+        body = driver.find_element(By.TAG_NAME, "body").text
+    finally:
+        driver.quit()
+
+    assert "needs JavaScript" in body
+    assert (aws.desired, aws.wake_requests) == (0, 0)
+
+
+def test_after_a_failed_wake_the_page_says_why_and_starts_nothing(load_balancer):
+    url, aws = load_balancer
+    failure = WakeFailure(at=datetime.now(UTC) - timedelta(minutes=1), task_definition="app:1", reason="")
+    aws.tags[WAKE_FAILED] = wake_failure_value(replace(failure, reason="CannotPullContainerError: no such tag"))
+    driver = chromium()
+    try:
+        driver.get(url + "/sales/")
+        text = driver.find_element(By.TAG_NAME, "body").text
+        time.sleep(2)
+    finally:
+        driver.quit()
+
+    assert "could not start" in text and "CannotPullContainerError" in text
+    assert aws.wake_requests == 0
+
+
+def test_the_holding_page_carries_a_token_the_waker_accepts_only_from_the_same_browser():
+    aws = ScriptedAws()
+    runtime = make_runtime(aws)
+    page = handle(runtime, {"httpMethod": "GET", "path": "/sales/", "headers": {"user-agent": "Mozilla/5.0 A"}})
+    token = json.loads(page["body"].split("var c = ")[1].split(", lastWake")[0])["token"]
+
+    def wake(agent: str) -> int:
+        event = {
+            "httpMethod": "POST",
+            "path": "/sales/_zerodash/wake",
+            "headers": {"user-agent": agent, "x-zerodash-token": token},
+        }
+        return handle(runtime, event)["statusCode"]
+
+    assert wake("Mozilla/5.0 B") == 403
+    assert wake("Mozilla/5.0 A") == 202
+    assert aws.desired == 1
+
+
+def test_marks_of_the_scripted_aws_read_back():  # the stand-in above is only as good as its reading of marks
+    aws = ScriptedAws(tags={"zerodash:awake-since": "2024-05-15T03:00:00+00:00"})
+
+    assert aws.facts().marks == Marks(awake_since=datetime(2024, 5, 15, 3, 0, tzinfo=UTC))
