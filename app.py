@@ -16,9 +16,10 @@ def main() -> None:
     app = cdk.App()
     try:
         config = load_config(app.node.try_get_context)
+        # Some limits can only be checked while the stacks are built (an app object's size in SSM).
+        build(app, config, default_environment())
     except ConfigError as error:
         sys.exit(f"Invalid ZeroDash configuration: {error}")
-    build(app, config, default_environment())
     cdk.Aspects.of(app).add(AwsSolutionsChecks())
     app.synth()
 

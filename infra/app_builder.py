@@ -47,8 +47,10 @@ def default_environment() -> Environment:
 def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
     """Add the stateful, platform and one app stack per configured app to `app`, and the scaler stack.
 
-    References point one way only (stateful -> platform -> apps -> scaler), so any app stack can be
-    added, updated or removed without touching the others (the scaler follows on the same deploy).
+    References point one way only (stateful -> platform -> apps, and platform -> scaler), so any app stack
+    can be added, updated or removed without touching the others. The scaler does not depend on the apps:
+    each app stack writes its app object to SSM under `config.apps_path`, where the scaler finds it at run
+    time.
     With scaleToZero=false there is no scaler and no waker: apps run always on, autoscaled within
     [minTasks, maxTasks]. With githubRepository, the GitHub OIDC stack (deploy role for CI) is added too.
     """
@@ -73,6 +75,7 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
         log_retention_days=config.log_retention_days,
         access_log_bucket=stateful.data.log_bucket,
         block_bots=config.block_bots,
+        scale_to_zero=config.scale_to_zero,
         alarm_email=config.alarm_email,
     )
     alarm_topic = platform.alarms.topic if platform.alarms else None
@@ -90,6 +93,9 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             platform=platform.platform,
             log_retention_days=config.log_retention_days,
             scale_to_zero=config.scale_to_zero,
+            apps_path=config.apps_path if config.scale_to_zero else None,
+            token_secret=platform.token_secret,
+            waker_concurrency=config.waker_concurrency,
             dashboard=config.dashboards,
             alarm_topic=alarm_topic,
         )
@@ -102,13 +108,13 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             f"{prefix}-Scaler",
             env=env,
             description="ZeroDash: the scaler that sleeps idle apps and finishes wakes",
-            apps=[stack.scale_to_zero_app for stack in apps if stack.scale_to_zero_app is not None],
+            cluster=platform.platform.cluster,
+            load_balancer=platform.platform.load_balancer,
+            apps_path=config.apps_path,
             rate_minutes=config.scaler_rate_minutes,
             log_retention_days=config.log_retention_days,
             alarm_topic=alarm_topic,
         )
-        for stack in apps:
-            scaler.add_stack_dependency(stack)
     github = None
     if config.github_repository:
         github = GithubOidcStack(

@@ -18,12 +18,14 @@ from typing import Any
 # lambdas/ is the root of the Lambda code asset, whose modules import each other as `common.x` (see
 # lambdas/README.md). It is put on sys.path here, once, so that the scale-to-zero policy (task range,
 # idle times, keep-warm windows) is validated at synth time by the very parser the Lambdas run at cold
-# start. `append` so nothing installed is shadowed; common/policy.py is pure (standard library only).
+# start, and the apps' SSM path is the one they read. `append` so nothing installed is shadowed;
+# common/policy.py and common/registry.py are pure (standard library only).
 LAMBDAS_DIR = Path(__file__).resolve().parents[1] / "lambdas"
 if str(LAMBDAS_DIR) not in sys.path:
     sys.path.append(str(LAMBDAS_DIR))
 
 from common.policy import PolicyError, parse_policy, parse_window  # noqa: E402
+from common.registry import apps_path  # noqa: E402
 
 # Fargate's supported task sizes: cpu units -> allowed memory (MiB).
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
@@ -75,6 +77,19 @@ CATCH_ALL_PRIORITY = 50000  # ALB's highest rule priority: evaluated last
 # bots and monitors away); apps start at 10.
 FIRST_APP_PRIORITY = 10
 MAX_TASKS = 1000  # an upper bound that catches typos; ECS allows more
+# AWS quotas checked at synth, so a configuration that cannot deploy fails with a message instead of a rollback.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+TARGET_GROUPS_PER_ALB = 100  # "Target groups per Application Load Balancer": not adjustable
+DEFAULT_ALB_RULE_QUOTA = 100  # "Rules per Application Load Balancer (excluding default rules)": adjustable
+DEFAULT_LAMBDA_CONCURRENCY_QUOTA = 1000  # "Concurrent executions" per account and region: adjustable
+UNRESERVED_LAMBDA_CONCURRENCY = 100  # Lambda keeps this much of the account's concurrency unreserved
+SCALER_CONCURRENCY = 1  # the scaler's reserved concurrency: runs never overlap
+DEFAULT_WAKER_CONCURRENCY = 10
+# The platform's own listener rules: /robots.txt, and two User-Agent rules with blockBots
+# (infra/constructs/platform.py ROBOTS_PRIORITY, BOT_RULE_PRIORITIES).
+ROBOTS_RULES = 1
+BOT_RULES = 2
 KEEP_WARM_KEYS = ("days", "start", "end", "timeZone")
 # GitHub's owner and repository name grammar: "owner/name".
 GITHUB_REPOSITORY_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -106,7 +121,7 @@ class KeepWarmConfig:
     time_zone: str = "UTC"
 
     def to_json(self) -> dict[str, str]:
-        """The window as the Lambdas' environment contract spells it."""
+        """The window as the Lambdas' app object spells it (lambdas/README.md)."""
         return {"days": self.days, "start": self.start, "end": self.end, "timeZone": self.time_zone}
 
 
@@ -123,7 +138,7 @@ class ScalingConfig:
     expected_start_seconds: int = 60
 
     def policy_json(self) -> dict[str, Any]:
-        """The policy keys of the Lambdas' app object (lambdas/README.md, "Environment contract")."""
+        """The policy keys of the Lambdas' app object (lambdas/README.md, "Where the apps are listed")."""
         return {
             "idleMinutes": self.idle_minutes,
             "minAwakeMinutes": self.min_awake_minutes,
@@ -177,11 +192,19 @@ class ZeroDashConfig:
     github_oidc_provider_arn: str | None = None
     alarm_email: str | None = None
     dashboards: bool = True
+    waker_concurrency: int = DEFAULT_WAKER_CONCURRENCY
+    alb_rule_quota: int = DEFAULT_ALB_RULE_QUOTA
+    lambda_concurrency_quota: int = DEFAULT_LAMBDA_CONCURRENCY_QUOTA
 
     @property
     def private_tasks(self) -> bool:
         """Tasks run in private subnets behind NAT only when NAT gateways are configured."""
         return self.nat_gateways > 0
+
+    @property
+    def apps_path(self) -> str:
+        """The SSM path under which each app stack writes its app object: "/zerodash/<stackPrefix>/apps/"."""
+        return apps_path(self.stack_prefix)
 
 
 DEFAULT_APPS: tuple[dict[str, Any], ...] = ({"name": "dashboard"},)
@@ -229,7 +252,7 @@ def load_config(get_context: Callable[[str], Any]) -> ZeroDashConfig:
             "stackPrefix", f"{stack_prefix!r} must start with a letter and use only letters, digits and -"
         )
 
-    return ZeroDashConfig(
+    config = ZeroDashConfig(
         image_tag=image_tag,
         apps=_parse_apps(get_context("apps")),
         stack_prefix=stack_prefix,
@@ -244,7 +267,69 @@ def load_config(get_context: Callable[[str], Any]) -> ZeroDashConfig:
         **_parse_github(get_context),
         alarm_email=_optional(get_context, "alarmEmail", EMAIL_PATTERN, "is not an email address (name@example.com)"),
         dashboards=_bool(get_context, "dashboards", default=True),
+        waker_concurrency=_int(
+            get_context, "wakerConcurrency", default=DEFAULT_WAKER_CONCURRENCY, allowed=range(1, 101)
+        ),
+        alb_rule_quota=_int(get_context, "albRuleQuota", default=DEFAULT_ALB_RULE_QUOTA, allowed=range(1, 10_001)),
+        lambda_concurrency_quota=_int(
+            get_context,
+            "lambdaConcurrencyQuota",
+            default=DEFAULT_LAMBDA_CONCURRENCY_QUOTA,
+            allowed=range(1, 10_000_001),
+        ),
     )
+    check_quotas(config)
+    return config
+
+
+def check_quotas(config: ZeroDashConfig) -> None:
+    """Refuse a configuration that exceeds an AWS quota, with the numbers, before anything is built.
+
+    - Target groups per load balancer (100, fixed): 2 per app that scales to zero (service and waker), else 1.
+    - Listener rules per load balancer, default rules excluded (albRuleQuota, AWS's default 100): the
+      platform's (/robots.txt, 2 bot rules with blockBots), and per app its rule plus, with scale to zero,
+      its keeper rule (infra/constructs/dash_service.py).
+    - Lambda concurrency (lambdaConcurrencyQuota): the scaler and every waker reserve theirs
+      (1 + apps x wakerConcurrency), and Lambda refuses a reservation that leaves the account fewer than 100
+      unreserved.
+    """
+    apps = len(config.apps)
+    per_app = 2 if config.scale_to_zero else 1
+    target_groups = apps * per_app
+    if target_groups > TARGET_GROUPS_PER_ALB:
+        what = "the service's and the waker's" if config.scale_to_zero else "the service's"
+        raise ConfigError(
+            "apps",
+            f"{apps} apps need {target_groups} target groups ({per_app} per app: {what}); an Application Load "
+            f"Balancer allows {TARGET_GROUPS_PER_ALB} (a fixed quota), so at most "
+            f"{TARGET_GROUPS_PER_ALB // per_app} apps{' with scaleToZero' if config.scale_to_zero else ''}",
+        )
+
+    platform_rules = ROBOTS_RULES + (BOT_RULES if config.block_bots else 0)
+    rules = platform_rules + apps * per_app
+    if rules > config.alb_rule_quota:
+        per_app_text = "its rule and its keeper rule" if config.scale_to_zero else "its rule"
+        raise ConfigError(
+            "albRuleQuota",
+            f"{apps} apps need {rules} listener rules ({platform_rules} of the platform + {per_app} per app: "
+            f"{per_app_text}), more than albRuleQuota={config.alb_rule_quota}, the rules an Application Load "
+            f"Balancer may have (AWS's default quota: {DEFAULT_ALB_RULE_QUOTA}, default rules not counted); "
+            "ask Service Quotas to raise 'Rules per Application Load Balancer', then set albRuleQuota to the new "
+            "quota",
+        )
+
+    if config.scale_to_zero:
+        reserved = SCALER_CONCURRENCY + apps * config.waker_concurrency
+        allowed = config.lambda_concurrency_quota - UNRESERVED_LAMBDA_CONCURRENCY
+        if reserved > allowed:
+            raise ConfigError(
+                "wakerConcurrency",
+                f"{apps} apps x wakerConcurrency={config.waker_concurrency} + {SCALER_CONCURRENCY} (the scaler) "
+                f"reserve {reserved} concurrent Lambda executions; Lambda keeps {UNRESERVED_LAMBDA_CONCURRENCY} "
+                f"of the account's lambdaConcurrencyQuota={config.lambda_concurrency_quota} unreserved, so at most "
+                f"{max(allowed, 0)} can be reserved: lower wakerConcurrency, or raise the account's quota and set "
+                "lambdaConcurrencyQuota",
+            )
 
 
 def _parse_github(get_context: Callable[[str], Any]) -> dict[str, Any]:

@@ -17,6 +17,8 @@ server process only (nothing is patched in the caller):
   CloudWatch dimensions); it is derived from the ARN.
 * ``Fn::GetStackOutput`` (what CDK writes for ``@aws-cdk/core:defaultCrossStackReferences: weak``)
   is unknown to moto; it is resolved from the producing stack's outputs.
+* ``AWS::SecretsManager::Secret`` (the wake token secret) has no CloudFormation model in moto; one is
+  added that creates the secret, with ``GenerateSecretString`` as Secrets Manager's GetRandomPassword.
 
 Things moto does not do at all, even with the patches: it never runs Lambda functions, so
 Lambda-backed custom resources (``Custom::CDKBucketDeployment``, ``Custom::VpcRestrictDefaultSG``,
@@ -80,6 +82,7 @@ def apply_moto_patches() -> None:
     _patch_ecr()
     _patch_ecs()
     _patch_target_group_attributes()
+    _patch_secrets_manager()
     _log_error_responses()
 
 
@@ -318,6 +321,98 @@ def _patch_target_group_attributes() -> None:
         return attributes[attribute_name]
 
     FakeTargetGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
+
+
+def _patch_secrets_manager() -> None:
+    """A CloudFormation model for ``AWS::SecretsManager::Secret``: Ref is the secret's ARN, as on AWS."""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.secretsmanager.models import secretsmanager_backends
+    from moto.secretsmanager.utils import random_password
+
+    class CloudFormationSecret(CloudFormationModel):
+        # moto files every model under the service its module names ("moto.<service>...")
+        __module__ = "moto.secretsmanager.cloudformation"
+
+        def __init__(self, arn: str) -> None:
+            self.arn = arn
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SecretsManager::Secret"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Id"
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+            if attribute_name != "Id":
+                raise UnformattedGetAttTemplateException()
+            return self.arn
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+        ) -> CloudFormationSecret:
+            props = cloudformation_json.get("Properties", {})
+            generate = props.get("GenerateSecretString")
+            secret_string = props.get("SecretString")
+            if generate is not None and secret_string is None:
+                secret_string = random_password(
+                    password_length=int(generate.get("PasswordLength", 32)),
+                    exclude_characters=generate.get("ExcludeCharacters", ""),
+                    exclude_numbers=bool(generate.get("ExcludeNumbers", False)),
+                    exclude_punctuation=bool(generate.get("ExcludePunctuation", False)),
+                    exclude_uppercase=bool(generate.get("ExcludeUppercase", False)),
+                    exclude_lowercase=bool(generate.get("ExcludeLowercase", False)),
+                    include_space=bool(generate.get("IncludeSpace", False)),
+                    require_each_included_type=bool(generate.get("RequireEachIncludedType", True)),
+                )
+            created = secretsmanager_backends[account_id][region_name].create_secret(
+                name=props.get("Name", resource_name),
+                secret_string=secret_string,
+                secret_binary=None,
+                description=props.get("Description"),
+                tags=props.get("Tags"),
+                kms_key_id=props.get("KmsKeyId"),
+                client_request_token=None,
+                replica_regions=[],
+                force_overwrite=False,
+            )
+            return cls(json.loads(created)["ARN"])
+
+        @classmethod
+        def update_from_cloudformation_json(  # type: ignore[override]
+            cls, original_resource: Any, new_resource_name: str, cloudformation_json: Any, *args: Any
+        ) -> Any:
+            return original_resource  # the secret's value is generated once, as on AWS
+
+        @classmethod
+        def delete_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+        ) -> None:
+            with suppress(Exception):
+                secretsmanager_backends[account_id][region_name].delete_secret(
+                    secret_id=resource_name, recovery_window_in_days=None, force_delete_without_recovery=True
+                )
+
+        def is_created(self) -> bool:
+            return True
+
+    # moto lists the models once (cached): forget the list so that it includes the one defined above.
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    assert parsing.resource_class_from_type("AWS::SecretsManager::Secret") is CloudFormationSecret
 
 
 def _patch_ecs() -> None:

@@ -17,6 +17,15 @@ from infra.constructs.platform import APP_PORT
 from infra.constructs.retention import retention_days
 
 CONTAINER_NAME = "dash"
+# The keeper rule's condition: 255.255.255.255 is the limited broadcast address, never a request's source.
+NEVER_MATCHING_SOURCE = "255.255.255.255/32"
+# Health check and deregistration: a wake waits for interval x healthy threshold after the app answers, and
+# the timeout must stay below the interval.
+HEALTH_CHECK_INTERVAL = Duration.seconds(5)
+HEALTH_CHECK_TIMEOUT = Duration.seconds(4)
+HEALTHY_THRESHOLD = 2
+UNHEALTHY_THRESHOLD = 3
+DEREGISTRATION_DELAY = Duration.seconds(30)
 
 
 class DashService(Construct):
@@ -29,9 +38,17 @@ class DashService(Construct):
       reported as 404 NoSuchKey rather than a misleading 403).
     - Target group: IP targets on port 8050, load-balancer cookie stickiness (Dash keeps
       per-user state in the browser, but a session stays on one task while it scales),
-      fast health checks on `<prefix>health` (10 s interval, 2 healthy / 3 unhealthy, 200 only)
-      and a 30 s deregistration delay, to keep cold starts and scale-in short.
-    - Listener rule: `path_pattern` at `priority`, forwarding to the target group.
+      fast health checks on `<prefix>health` (5 s interval, 4 s timeout, 2 healthy / 3 unhealthy,
+      200 only) and a 30 s deregistration delay, to keep wakes and scale-in short.
+    - Listener rule: `path_pattern` at `priority`, and only for the Host `load_balancer_dns_name`, so
+      requests to the ALB's bare IP addresses (scanners) get the listener's 404 and never reach an app
+      or wake it. Without a waker it forwards to the target group.
+    - With `waker_target_group` (scale to zero) the rule forwards to the WAKER's target group in the
+      template: a deploy never sends visitors to a group that may have no healthy target, and the
+      scaler and the waker move the live rule between the two groups. A keeper rule on
+      `keeper_listener` (same priority, source IP 255.255.255.255/32, which no request has) forwards to
+      the service's target group, so the group stays in use and ELB health-checks woken tasks whatever
+      the app's rule points at (see `Platform`).
     - Service: rolls back failed deployments (circuit breaker), keeps 100% healthy during
       deploys, and has NO desired count in the template: the scaler owns it, and CloudFormation
       leaves a live count alone when the property is absent.
@@ -53,8 +70,9 @@ class DashService(Construct):
         container: its `ecs.ContainerDefinition`.
         log_group: the container's `logs.LogGroup`.
         security_group: the tasks' `ec2.SecurityGroup`.
-        target_group: the `elbv2.ApplicationTargetGroup`.
-        listener_rule: the `elbv2.ApplicationListenerRule`.
+        target_group: the service's `elbv2.ApplicationTargetGroup`.
+        listener_rule: the app's `elbv2.ApplicationListenerRule` on the public listener.
+        keeper_rule: the keeper `elbv2.ApplicationListenerRule`, or None without `waker_target_group`.
         service: the `ecs.FargateService`.
         scalable_target: the service's `appscaling.ScalableTarget` (desired count, [min_tasks, max_tasks]).
         scaling_policy: its target-tracking `appscaling.TargetTrackingScalingPolicy`.
@@ -70,6 +88,7 @@ class DashService(Construct):
         listener: elbv2.IApplicationListener,
         load_balancer_security_group: ec2.ISecurityGroup,
         load_balancer_full_name: str,
+        load_balancer_dns_name: str,
         image: ecs.ContainerImage,
         bucket: s3.IBucket,
         data_key: str,
@@ -86,6 +105,8 @@ class DashService(Construct):
         min_tasks: int = 1,
         max_tasks: int = 2,
         requests_per_target: int = 100,
+        waker_target_group: elbv2.IApplicationTargetGroup | None = None,
+        keeper_listener: elbv2.IApplicationListener | None = None,
     ) -> None:
         """
         Args:
@@ -93,6 +114,7 @@ class DashService(Construct):
             listener: the ALB listener to add the rule to.
             load_balancer_security_group: the ALB's security group, the only source admitted on port 8050.
             load_balancer_full_name: the ALB's "app/<name>/<id>" (target tracking's resource label).
+            load_balancer_dns_name: the ALB's DNS name: the only Host the listener rule serves.
             image: the Dash container image, e.g. `ecs.ContainerImage.from_ecr_repository(repository, tag)`
                 (execution-role pull permissions are granted by the image).
             bucket: the data bucket.
@@ -112,12 +134,18 @@ class DashService(Construct):
             max_tasks: the autoscaling maximum (>= min_tasks). Default 2.
             requests_per_target: target tracking keeps ALBRequestCountPerTarget (requests per task per
                 minute) near this. Default 100.
+            waker_target_group: the waker's target group when the app scales to zero: the listener rule
+                forwards to it in the template. Default None: always on, the rule forwards to the service.
+            keeper_listener: the platform's unreachable keeper listener, where the keeper rule goes; required
+                with `waker_target_group`. Default None.
         """
         super().__init__(scope, construct_id)
         if not 1 <= min_tasks <= max_tasks:
             raise ValueError(f"need 1 <= min_tasks <= max_tasks, got {min_tasks} and {max_tasks}")
         if not (path_pattern.startswith("/") and path_pattern.endswith("/*")):
             raise ValueError(f'path_pattern must be "/*" or "/<prefix>/*", got {path_pattern!r}')
+        if waker_target_group is not None and keeper_listener is None:
+            raise ValueError("a waker_target_group needs the keeper_listener, or the service's group falls out of use")
         self.url_prefix = path_pattern[:-1]
         vpc = cluster.vpc
 
@@ -199,38 +227,52 @@ class DashService(Construct):
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
             stickiness_cookie_duration=stickiness or Duration.minutes(10),
-            deregistration_delay=Duration.seconds(30),
+            deregistration_delay=DEREGISTRATION_DELAY,
             health_check=elbv2.HealthCheck(
                 path=f"{self.url_prefix}health",
-                interval=Duration.seconds(10),
-                timeout=Duration.seconds(5),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=3,
+                interval=HEALTH_CHECK_INTERVAL,
+                timeout=HEALTH_CHECK_TIMEOUT,
+                healthy_threshold_count=HEALTHY_THRESHOLD,
+                unhealthy_threshold_count=UNHEALTHY_THRESHOLD,
                 healthy_http_codes="200",
             ),
         )
 
         # Local, immutable handles: the rules CDK derives from attaching the service to the listener
-        # (ALB SG -> task SG on 8050) then live in this stack instead of the listener's stack.
+        # (ALB SG -> task SG on 8050) then live in this stack instead of the listener's stack. Both listeners
+        # share one handle of the security group, so that rule is derived once.
+        local_security_group = ec2.SecurityGroup.from_security_group_id(
+            self, "LoadBalancerSecurityGroup", load_balancer_security_group.security_group_id, mutable=False
+        )
         local_listener = elbv2.ApplicationListener.from_application_listener_attributes(
-            self,
-            "Listener",
-            listener_arn=listener.listener_arn,
-            security_group=ec2.SecurityGroup.from_security_group_id(
-                self,
-                "LoadBalancerSecurityGroup",
-                load_balancer_security_group.security_group_id,
-                mutable=False,
-            ),
+            self, "Listener", listener_arn=listener.listener_arn, security_group=local_security_group
         )
         self.listener_rule = elbv2.ApplicationListenerRule(
             self,
             "ListenerRule",
             listener=local_listener,
             priority=priority,
-            conditions=[elbv2.ListenerCondition.path_patterns([path_pattern])],
-            action=elbv2.ListenerAction.forward([self.target_group]),
+            conditions=[
+                elbv2.ListenerCondition.path_patterns([path_pattern]),
+                elbv2.ListenerCondition.host_headers([load_balancer_dns_name]),
+            ],
+            action=elbv2.ListenerAction.forward([waker_target_group or self.target_group]),
         )
+        self.keeper_rule: elbv2.ApplicationListenerRule | None = None
+        if waker_target_group is not None and keeper_listener is not None:
+            local_keeper_listener = elbv2.ApplicationListener.from_application_listener_attributes(
+                self, "KeeperListener", listener_arn=keeper_listener.listener_arn, security_group=local_security_group
+            )
+            self.keeper_rule = elbv2.ApplicationListenerRule(
+                self,
+                "KeeperRule",
+                listener=local_keeper_listener,
+                priority=priority,
+                conditions=[elbv2.ListenerCondition.source_ips([NEVER_MATCHING_SOURCE])],
+                action=elbv2.ListenerAction.forward([self.target_group]),
+            )
+        # The rule that keeps the service's group attached to the load balancer in the template.
+        service_rule = self.keeper_rule or self.listener_rule
 
         self.service = ecs.FargateService(
             self,
@@ -276,5 +318,5 @@ class DashService(Construct):
             predefined_metric=appscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
             resource_label=f"{load_balancer_full_name}/{self.target_group.target_group_full_name}",
         )
-        # ALBRequestCountPerTarget needs the target group attached to the load balancer, i.e. the rule in place.
-        self.scaling_policy.node.add_dependency(self.listener_rule)
+        # ALBRequestCountPerTarget needs the target group attached to the load balancer, i.e. a rule naming it.
+        self.scaling_policy.node.add_dependency(service_rule)

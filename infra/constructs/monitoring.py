@@ -7,8 +7,9 @@ Only metrics that exist without Container Insights (off to keep sleeping apps ch
   count (tasks that passed the health check).
 - HTTPCode_ELB_5XX_Count exists per load balancer only (the ALB is shared: it counts every app).
 - AWS/ECS CPUUtilization/MemoryUtilization (ClusterName + ServiceName), sent only while tasks run.
-- ZeroDash/State (0 asleep, 1 waking, 2 awake), ColdStarts, WakeSeconds, WakeRequests (dimension App), which the
-  scaler and the waker write as embedded-metric-format log lines (lambdas/common/emf.py).
+- ZeroDash/State (1 waking, 2 dozing, 3 awake; nothing is written while asleep, so the graph reads a gap as 0),
+  ColdStarts, WakeSeconds, WakeRequests, WakeFailures (dimension App), which the scaler and the waker write as
+  embedded-metric-format log lines (lambdas/common/emf.py).
 - AWS/Lambda Errors of the waker and the scaler (the scaler fails its invocation when an app failed).
 
 Cost: $0.10 per alarm-month (standard resolution) and $3 per dashboard-month beyond the account's first 3;
@@ -35,6 +36,8 @@ ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
 FIVE_XX_PERCENT = 5  # alarm when more than this share of requests fail with a target 5xx ...
 FIVE_XX_MIN_REQUESTS = 10  # ... in a 5-minute period with at least this many requests
+# The scaler's State metric (lambdas/scaler/handler.py STATE_METRIC); asleep writes nothing and is graphed as 0.
+STATE_LABELS = ("asleep", "waking", "dozing", "awake")
 
 
 class AlarmTopic(Construct):
@@ -111,14 +114,17 @@ class AppMonitoring(Construct):
       5-minute periods with at least 10 requests (metric math over HTTPCode_Target_5XX_Count/RequestCount).
     - `unhealthy_alarm`: an unhealthy target in the service target group for 3 consecutive minutes.
     - `waker_errors_alarm`: the waker failed (only with a waker).
+    - `wake_failures_alarm`: a wake failed, i.e. no task became healthy in time and the scaler gave up
+      (ZeroDash WakeFailures >= 1 in 5 minutes; only with a waker).
 
     Dashboard rows: requests (service and waker target groups), response time p50/p99, 4xx/5xx; running tasks,
-    state (the scaler's State metric), CPU/memory; cold starts, wake seconds, wake requests.
+    state (the scaler's State metric, a gap filled as 0 asleep), CPU/memory; cold starts and failed wakes,
+    wake seconds, wake requests.
 
     Attributes:
         dashboard: the `cw.Dashboard`, or None without `dashboard`.
         five_xx_alarm, unhealthy_alarm: `cw.Alarm`s.
-        waker_errors_alarm: a `cw.Alarm`, or None without a waker.
+        waker_errors_alarm, wake_failures_alarm: `cw.Alarm`s, or None without a waker.
     """
 
     def __init__(
@@ -188,21 +194,8 @@ class AppMonitoring(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
         add_alarm_actions(self.unhealthy_alarm, alarm_topic)
-        self.waker_errors_alarm: cw.Alarm | None = None
-        if waker_function is not None:
-            self.waker_errors_alarm = lambda_errors_alarm(
-                self, "WakerErrors", function=waker_function, what=f"{app_name}: the waker", topic=alarm_topic
-            )
 
-        self.dashboard: cw.Dashboard | None = None
-        if not dashboard:
-            return
-        request_metrics: list[cw.IMetric] = [requests]
-        if waker_target_group is not None:
-            request_metrics.append(self._alb("RequestCount", "Sum", "requests (waker)", ONE_MINUTE, waker_target_group))
-        ecs_dimensions = {"ClusterName": cluster_name, "ServiceName": service_name}
-
-        def zerodash(metric_name: str, statistic: str, label: str) -> cw.Metric:
+        def zerodash(metric_name: str, statistic: str, label: str | None = None) -> cw.Metric:
             return cw.Metric(
                 namespace=ZERODASH_NAMESPACE,
                 metric_name=metric_name,
@@ -211,6 +204,32 @@ class AppMonitoring(Construct):
                 label=label,
                 period=FIVE_MINUTES,
             )
+
+        self.waker_errors_alarm: cw.Alarm | None = None
+        self.wake_failures_alarm: cw.Alarm | None = None
+        if waker_function is not None:
+            self.waker_errors_alarm = lambda_errors_alarm(
+                self, "WakerErrors", function=waker_function, what=f"{app_name}: the waker", topic=alarm_topic
+            )
+            self.wake_failures_alarm = zerodash("WakeFailures", "Sum").create_alarm(
+                self,
+                "WakeFailures",
+                alarm_description=f"{app_name}: a wake failed (no healthy task in time; the scaler stopped the tasks "
+                "and tagged the service with the reason); see `python -m zerodash status` and the service's events",
+                threshold=1,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+            add_alarm_actions(self.wake_failures_alarm, alarm_topic)
+
+        self.dashboard: cw.Dashboard | None = None
+        if not dashboard:
+            return
+        request_metrics: list[cw.IMetric] = [requests]
+        if waker_target_group is not None:
+            request_metrics.append(self._alb("RequestCount", "Sum", "requests (waker)", ONE_MINUTE, waker_target_group))
+        ecs_dimensions = {"ClusterName": cluster_name, "ServiceName": service_name}
 
         def ecs_metric(metric_name: str, label: str) -> cw.Metric:
             return cw.Metric(
@@ -256,9 +275,17 @@ class AppMonitoring(Construct):
         self.dashboard.add_widgets(
             graph("Running tasks (target group)", [healthy, unhealthy], stacked=True),
             graph(
-                "State (scaler): 0 asleep, 1 waking, 2 awake",
-                [zerodash("State", "Maximum", "state")],
-                left_y_axis=cw.YAxisProps(min=0, max=2),
+                "State (scaler): " + ", ".join(f"{value} {label}" for value, label in enumerate(STATE_LABELS)),
+                [
+                    # Nothing is written while asleep: FILL reads every gap in the graph's range as 0.
+                    cw.MathExpression(
+                        expression="FILL(m, 0)",
+                        using_metrics={"m": zerodash("State", "Maximum", "state")},
+                        label="state",
+                        period=FIVE_MINUTES,
+                    )
+                ],
+                left_y_axis=cw.YAxisProps(min=0, max=len(STATE_LABELS) - 1),
             ),
             graph(
                 "CPU and memory (% of the task size)",
@@ -266,7 +293,10 @@ class AppMonitoring(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            graph("Cold starts (per 5 minutes)", [zerodash("ColdStarts", "Sum", "cold starts")]),
+            graph(
+                "Cold starts and failed wakes (per 5 minutes)",
+                [zerodash("ColdStarts", "Sum", "cold starts"), zerodash("WakeFailures", "Sum", "failed wakes")],
+            ),
             graph(
                 "Wake time (s)",
                 [zerodash("WakeSeconds", "Average", "average"), zerodash("WakeSeconds", "Maximum", "maximum")],

@@ -11,6 +11,8 @@ from constructs import Construct
 
 APP_PORT = 8050
 LISTENER_PORT = 80
+# The keeper listener's port. The ALB's security group does not admit it, so no request ever reaches it.
+KEEPER_PORT = 8081
 ROBOTS_PRIORITY = 1
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 BOT_RULE_PRIORITIES = (2, 3)  # 1..9 are the platform's; apps start at 10 (infra.config.FIRST_APP_PRIORITY)
@@ -48,11 +50,20 @@ class Platform(Construct):
     The ALB's security group admits port 80 from anywhere and may only send to port 8050
     inside the VPC (the Dash containers).
 
+    The keeper listener (HTTP on 8081, default 404) is never reachable: the security group does not
+    admit its port. It exists for the keeper rules apps that scale to zero add to it (infra/constructs/
+    dash_service.py). While a sleeping app's rule forwards to its waker, no rule of the public listener
+    names the service's target group, and a target group that no rule or default action forwards to is
+    not in use: its targets are reported `unused` (Target.NotInUse) and are never health-checked, so a
+    woken task could never become healthy and the wake could never finish. A keeper rule forwards to the
+    service's group under a condition no request meets, which keeps the group in use.
+
     Attributes:
         cluster: the `ecs.Cluster`.
         load_balancer: the `elbv2.ApplicationLoadBalancer`.
         load_balancer_security_group: the ALB's `ec2.SecurityGroup`; app services admit only this group.
-        listener: the HTTP `elbv2.ApplicationListener`.
+        listener: the HTTP `elbv2.ApplicationListener` on port 80.
+        keeper_listener: the unreachable HTTP `elbv2.ApplicationListener` on port 8081 for keeper rules.
         robots_rule: the `/robots.txt` `elbv2.ApplicationListenerRule`.
         bot_rules: the 403 rules for bots (empty without `block_bots`).
     """
@@ -136,6 +147,16 @@ class Platform(Construct):
             port=LISTENER_PORT,
             protocol=elbv2.ApplicationProtocol.HTTP,
             open=False,  # the security group above already admits port 80
+            default_action=elbv2.ListenerAction.fixed_response(
+                404, content_type="text/plain", message_body="Not found"
+            ),
+        )
+        # Not opened: the security group admits LISTENER_PORT only (see the class docstring for why it exists).
+        self.keeper_listener = self.load_balancer.add_listener(
+            "Keeper",
+            port=KEEPER_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            open=False,
             default_action=elbv2.ListenerAction.fixed_response(
                 404, content_type="text/plain", message_body="Not found"
             ),

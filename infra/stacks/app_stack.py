@@ -8,23 +8,29 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra.config import AppConfig
+from infra.config import DEFAULT_WAKER_CONCURRENCY, AppConfig
 from infra.constructs.dash_service import DashService
 from infra.constructs.monitoring import AppMonitoring
 from infra.constructs.network import Network
 from infra.constructs.platform import Platform
-from infra.constructs.scale_to_zero import AppWaker, ScaleToZeroApp
+from infra.constructs.scale_to_zero import AppRegistration, AppWaker, ScaleToZeroApp, waker_target_group
 
 
 class AppStack(Stack):
-    """A `DashService` for one configured app, wired to the shared platform and the stateful resources,
-    plus its `AppWaker` when the app scales to zero.
+    """A `DashService` for one configured app, wired to the shared platform and the stateful resources;
+    when the app scales to zero, also its waker target group, its entry in the SSM registry
+    (`AppRegistration`) and its `AppWaker`.
+
+    Order matters with scale to zero: the waker's target group comes first, because the app's listener rule
+    forwards to it in the template; then the service; then the app object (which names both) and the waker.
 
     Attributes:
-        dash: the `DashService` (`dash.service`, `dash.target_group`, `dash.listener_rule`, ...).
+        dash: the `DashService` (`dash.service`, `dash.target_group`, `dash.listener_rule`, `dash.keeper_rule`).
+        registration: the `AppRegistration` (`registration.parameter`), or None with `scale_to_zero=False`.
         waker: the `AppWaker`, or None with `scale_to_zero=False`.
         scale_to_zero_app: the app as the scaler sees it (`waker.app`), or None with `scale_to_zero=False`.
         monitoring: the `AppMonitoring` (alarms, and the dashboard unless `dashboard=False`).
@@ -43,13 +49,21 @@ class AppStack(Stack):
         platform: Platform,
         log_retention_days: int = 30,
         scale_to_zero: bool = True,
+        apps_path: str | None = None,
+        token_secret: secretsmanager.ISecret | None = None,
+        waker_concurrency: int = DEFAULT_WAKER_CONCURRENCY,
         dashboard: bool = True,
         alarm_topic: sns.ITopic | None = None,
         **kwargs: Any,
     ) -> None:
-        """`scale_to_zero` adds the waker (the scaler lives in its own stack); `dashboard` the CloudWatch
-        dashboard; alarms go to `alarm_topic` when given; `kwargs` are `Stack` options."""
+        """`scale_to_zero` adds the waker and the registry entry under `apps_path` (the scaler lives in its own
+        stack), and needs `apps_path`, `token_secret` (the platform's wake token secret) and `waker_concurrency`
+        (the waker's reserved concurrency, default 10); `dashboard` adds the CloudWatch dashboard; alarms go to
+        `alarm_topic` when given; `kwargs` are `Stack` options."""
         super().__init__(scope, construct_id, **kwargs)
+        if scale_to_zero and (apps_path is None or token_secret is None):
+            raise ValueError("scale_to_zero needs apps_path and token_secret")
+        waker_group = waker_target_group(self, "WakerTargetGroup") if scale_to_zero else None
         # Refer to the repository by name in this stack: its URI is then built from this stack's own
         # account/region instead of by splitting the cross-stack ARN (which cfn-lint rejects for
         # Fn::GetStackOutput references), and pull rights stay scoped to that one repository.
@@ -61,6 +75,7 @@ class AppStack(Stack):
             listener=platform.listener,
             load_balancer_security_group=platform.load_balancer_security_group,
             load_balancer_full_name=platform.load_balancer.load_balancer_full_name,
+            load_balancer_dns_name=platform.load_balancer.load_balancer_dns_name,
             image=ecs.ContainerImage.from_ecr_repository(local_repository, image_tag),
             bucket=bucket,
             data_key=app.data_key,
@@ -77,24 +92,34 @@ class AppStack(Stack):
             min_tasks=app.scaling.min_tasks,
             max_tasks=app.scaling.max_tasks,
             requests_per_target=app.scaling.target_requests_per_target,
+            waker_target_group=waker_group,
+            keeper_listener=platform.keeper_listener if scale_to_zero else None,
         )
 
+        self.registration: AppRegistration | None = None
         self.waker: AppWaker | None = None
         self.scale_to_zero_app: ScaleToZeroApp | None = None
-        if scale_to_zero:
-            self.waker = AppWaker(
-                self,
-                "Waker",
+        if waker_group is not None and apps_path is not None and token_secret is not None:
+            self.scale_to_zero_app = ScaleToZeroApp(
                 name=app.name,
                 title=app.title,
                 cluster=platform.cluster,
                 service=self.dash.service,
                 listener_rule=self.dash.listener_rule,
                 service_target_group=self.dash.target_group,
+                waker_target_group=waker_group,
                 scaling=app.scaling,
+            )
+            self.registration = AppRegistration(self, "Registry", app=self.scale_to_zero_app, apps_path=apps_path)
+            self.waker = AppWaker(
+                self,
+                "Waker",
+                app=self.scale_to_zero_app,
+                parameter=self.registration.parameter,
+                token_secret=token_secret,
+                reserved_concurrency=waker_concurrency,
                 log_retention_days=log_retention_days,
             )
-            self.scale_to_zero_app = self.waker.app
 
         self.monitoring = AppMonitoring(
             self,
@@ -104,7 +129,7 @@ class AppStack(Stack):
             service_target_group=self.dash.target_group,
             cluster_name=platform.cluster.cluster_name,
             service_name=self.dash.service.service_name,
-            waker_target_group=self.waker.target_group if self.waker else None,
+            waker_target_group=waker_group,
             waker_function=self.waker.function.function if self.waker else None,
             dashboard=dashboard,
             alarm_topic=alarm_topic,
@@ -117,3 +142,10 @@ class AppStack(Stack):
             description=f"Where the {app.name} app is served",
         )
         CfnOutput(self, "ServiceName", value=self.dash.service.service_name, description="The ECS service")
+        if self.registration is not None:
+            CfnOutput(
+                self,
+                "AppParameterName",
+                value=self.registration.parameter.parameter_name,
+                description="The SSM parameter holding the app object the scaler and the waker read",
+            )

@@ -14,8 +14,10 @@ moto marks targets healthy and runs no tasks.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +27,17 @@ from typing import Any
 import boto3
 import pytest
 
+from common.apps import parse_app_json
+
 pytestmark = pytest.mark.deploy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "ZdSmoke"
 STATEFUL, PLATFORM, APP = f"{PREFIX}-Stateful", f"{PREFIX}-Platform", f"{PREFIX}-App-dashboard"
 SCALER = f"{PREFIX}-Scaler"
+APPS_PATH = f"/zerodash/{PREFIX}/apps/"
 FIRST_TAG, SECOND_TAG = "smoke-test", "smoke-test-2"
+PUBLIC_PORT, KEEPER_PORT = 80, 8081
 
 
 def _load_runner() -> ModuleType:
@@ -85,13 +91,47 @@ class Deployment:
         assert len(found) == 1, f"expected one {resource_type} in {stack}, found {found}"
         return found[0]
 
-    def service_target_group(self) -> str:
-        """The app's Fargate target group (the other one in the app stack is the waker's Lambda target group)."""
+    def target_groups(self) -> dict[str, str]:
+        """The app's target groups by target type: "ip" (the Fargate service's) and "lambda" (the waker's)."""
         arns = self.resources(APP, "AWS::ElasticLoadBalancingV2::TargetGroup")
         groups = self.client("elbv2").describe_target_groups(TargetGroupArns=arns)["TargetGroups"]
         by_type = {group["TargetType"]: group["TargetGroupArn"] for group in groups}
         assert sorted(by_type) == ["ip", "lambda"], f"expected an ip and a lambda target group, found {groups}"
-        return by_type["ip"]
+        return by_type
+
+    def service_target_group(self) -> str:
+        return self.target_groups()["ip"]
+
+    def waker_target_group(self) -> str:
+        return self.target_groups()["lambda"]
+
+    def rules_by_port(self) -> dict[int, dict[str, Any]]:
+        """The app stack's listener rules by their listener's port: 80 the app's rule, 8081 its keeper rule."""
+        elbv2 = self.client("elbv2")
+        arns = self.resources(APP, "AWS::ElasticLoadBalancingV2::ListenerRule")
+        rules: dict[int, dict[str, Any]] = {}
+        for rule in elbv2.describe_rules(RuleArns=arns)["Rules"]:
+            # a rule ARN is its listener's ARN with "listener-rule" for "listener", plus the rule id
+            listener_arn = rule["RuleArn"].replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
+            (listener,) = elbv2.describe_listeners(ListenerArns=[listener_arn])["Listeners"]
+            rules[listener["Port"]] = rule
+        assert sorted(rules) == [PUBLIC_PORT, KEEPER_PORT], f"expected an app rule and a keeper rule, found {rules}"
+        return rules
+
+    def load_balancer_dns_name(self) -> str:
+        load_balancer_arn = self.only_resource(PLATFORM, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+        balancers = self.client("elbv2").describe_load_balancers(LoadBalancerArns=[load_balancer_arn])
+        return balancers["LoadBalancers"][0]["DNSName"]
+
+    def function_environment(self, stack: str, handler: str) -> dict[str, str]:
+        """The environment of the function in `stack` that runs `handler` (the others are CDK's providers)."""
+        client = self.client("lambda")
+        configurations = [
+            client.get_function_configuration(FunctionName=name)
+            for name in self.resources(stack, "AWS::Lambda::Function")
+        ]
+        (found,) = [c for c in configurations if c["Handler"] == handler]
+        return found["Environment"]["Variables"]
 
     def service(self) -> dict[str, Any]:
         cluster = self.outputs(PLATFORM)["ClusterName"]
@@ -139,11 +179,7 @@ def test_every_stack_is_deployed(deployment: Deployment) -> None:
 
 
 def test_app_url_output_points_at_the_load_balancer(deployment: Deployment) -> None:
-    load_balancer_arn = deployment.only_resource(PLATFORM, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    balancers = deployment.client("elbv2").describe_load_balancers(LoadBalancerArns=[load_balancer_arn])
-    dns_name = balancers["LoadBalancers"][0]["DNSName"]
-
-    assert deployment.outputs(APP)["Url"] == f"http://{dns_name}/"
+    assert deployment.outputs(APP)["Url"] == f"http://{deployment.load_balancer_dns_name()}/"
 
 
 def test_data_bucket_exists(deployment: Deployment) -> None:
@@ -190,9 +226,10 @@ def test_target_group_health_check_is_fast(deployment: Deployment) -> None:
     (group,) = deployment.client("elbv2").describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
 
     assert group["HealthCheckPath"] == "/health"
-    assert group["HealthCheckIntervalSeconds"] == 10
-    assert group["HealthCheckTimeoutSeconds"] == 5
+    assert group["HealthCheckIntervalSeconds"] == 5
+    assert group["HealthCheckTimeoutSeconds"] == 4
     assert group["HealthyThresholdCount"] == 2
+    assert group["UnhealthyThresholdCount"] == 3
     assert group["TargetType"] == "ip"
 
 
@@ -204,16 +241,101 @@ def test_service_registers_its_container_in_the_target_group(deployment: Deploym
     assert [(lb["targetGroupArn"], lb["containerPort"]) for lb in load_balancers] == [(arn, 8050)]
 
 
-def test_listener_rule_forwards_to_the_target_group(deployment: Deployment) -> None:
-    target_group = deployment.service_target_group()
-    rule_arn = deployment.only_resource(APP, "AWS::ElasticLoadBalancingV2::ListenerRule")
-
-    (rule,) = deployment.client("elbv2").describe_rules(RuleArns=[rule_arn])["Rules"]
+def _forwards_to(rule: dict[str, Any]) -> list[str]:
     forwards = [a for a in rule["Actions"] if a["Type"] == "forward"]
-
-    assert len(forwards) == 1
+    assert len(forwards) == 1, rule["Actions"]
     targets = forwards[0].get("ForwardConfig", {}).get("TargetGroups") or [forwards[0]]
-    assert [t["TargetGroupArn"] for t in targets] == [target_group]
+    return [t["TargetGroupArn"] for t in targets]
+
+
+def _condition_values(rule: dict[str, Any], field: str) -> list[str]:
+    (condition,) = [c for c in rule["Conditions"] if c["Field"] == field]
+    config = {"host-header": "HostHeaderConfig", "path-pattern": "PathPatternConfig", "source-ip": "SourceIpConfig"}
+    return condition.get(config[field], {}).get("Values") or condition.get("Values", [])
+
+
+def test_app_rule_forwards_to_the_waker_target_group(deployment: Deployment) -> None:
+    rule = deployment.rules_by_port()[PUBLIC_PORT]
+
+    assert _forwards_to(rule) == [deployment.waker_target_group()]
+
+
+def test_app_rule_serves_the_app_path_on_the_load_balancers_name_only(deployment: Deployment) -> None:
+    rule = deployment.rules_by_port()[PUBLIC_PORT]
+
+    assert _condition_values(rule, "path-pattern") == ["/*"]
+    assert _condition_values(rule, "host-header") == [deployment.load_balancer_dns_name()]
+
+
+def test_keeper_rule_forwards_to_the_service_target_group(deployment: Deployment) -> None:
+    rules = deployment.rules_by_port()
+
+    assert _forwards_to(rules[KEEPER_PORT]) == [deployment.service_target_group()]
+    assert _condition_values(rules[KEEPER_PORT], "source-ip") == ["255.255.255.255/32"]
+    assert rules[KEEPER_PORT]["Priority"] == rules[PUBLIC_PORT]["Priority"]
+
+
+def test_keeper_listener_is_not_open_to_the_internet(deployment: Deployment) -> None:
+    load_balancer_arn = deployment.only_resource(PLATFORM, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    elbv2, ec2 = deployment.client("elbv2"), deployment.client("ec2")
+    (balancer,) = elbv2.describe_load_balancers(LoadBalancerArns=[load_balancer_arn])["LoadBalancers"]
+    listeners = elbv2.describe_listeners(LoadBalancerArn=load_balancer_arn)["Listeners"]
+    groups = ec2.describe_security_groups(GroupIds=balancer["SecurityGroups"])["SecurityGroups"]
+
+    assert sorted(listener["Port"] for listener in listeners) == [PUBLIC_PORT, KEEPER_PORT]
+    assert [(p["FromPort"], p["ToPort"]) for group in groups for p in group["IpPermissions"]] == [(80, 80)]
+
+
+def test_app_object_is_registered_in_ssm_naming_the_deployed_resources(deployment: Deployment) -> None:
+    name = deployment.outputs(APP)["AppParameterName"]
+    parameter = deployment.client("ssm").get_parameter(Name=name)["Parameter"]
+    app = parse_app_json(parameter["Value"], name)
+    rules = deployment.rules_by_port()
+
+    assert name == f"{APPS_PATH}dashboard"
+    assert (parameter["Type"], app.name, app.title) == ("String", "dashboard", "Population by country")
+    assert (app.cluster, app.service_name) == (
+        deployment.outputs(PLATFORM)["ClusterName"],
+        deployment.service()["serviceName"],
+    )
+    assert app.rule_arn == rules[PUBLIC_PORT]["RuleArn"]
+    assert (app.service_target_group_arn, app.waker_target_group_arn) == (
+        deployment.service_target_group(),
+        deployment.waker_target_group(),
+    )
+
+
+def test_scaler_finds_the_apps_under_the_ssm_path(deployment: Deployment) -> None:
+    path = deployment.function_environment(SCALER, "scaler.handler.handler")["ZERODASH_APPS_PATH"]
+    found = deployment.client("ssm").get_parameters_by_path(Path=path)["Parameters"]
+
+    assert path == APPS_PATH == deployment.outputs(SCALER)["AppsPath"]
+    assert [parameter["Name"] for parameter in found] == [f"{APPS_PATH}dashboard"]
+
+
+def test_waker_reads_its_parameter_and_the_generated_token_secret(deployment: Deployment) -> None:
+    environment = deployment.function_environment(APP, "waker.handler.handler")
+    secret = deployment.client("secretsmanager").get_secret_value(SecretId=environment["ZERODASH_TOKEN_SECRET"])
+
+    assert environment["ZERODASH_APP_PARAMETER"] == f"{APPS_PATH}dashboard"
+    assert secret["ARN"] == deployment.only_resource(PLATFORM, "AWS::SecretsManager::Secret")
+    assert len(secret["SecretString"]) == 64
+    assert secret["SecretString"].isalnum()
+
+
+def test_uploaded_lambda_asset_carries_the_tzdata_zone_files(deployment: Deployment) -> None:
+    s3 = deployment.client("s3")
+    bucket = f"cdk-hnb659fds-assets-{md.ACCOUNT}-{md.REGION}"
+    code_keys = []
+    for obj in s3.list_objects_v2(Bucket=bucket)["Contents"]:
+        if obj["Key"].endswith(".zip"):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            names = set(zipfile.ZipFile(io.BytesIO(body)).namelist())
+            if "waker/handler.py" in names:
+                code_keys.append(obj["Key"])
+                assert {"scaler/handler.py", "tzdata/zoneinfo/Europe/Berlin"} <= names
+
+    assert len(code_keys) == 1, code_keys  # both functions share one asset
 
 
 def test_template_leaves_desired_count_to_the_live_service(deployment: Deployment) -> None:

@@ -7,8 +7,9 @@ test). Synthesis is slow (jsii), so only three builds exist:
 - `default_build`: cdk.json's defaults with imageTag "test-tag" (one app "dashboard" at "/*", no NAT;
   scale to zero and bot blocking on).
 - `nat_build`: natGateways=1, two apps ("dashboard" at "/*", "sales" at "/sales/*" with its own scaling:
-  SALES_SCALING), sampleData=false, retainData=false, scalerRateMinutes=5, and the optional parts: the
-  GitHub OIDC stack (GITHUB_REPOSITORY on GITHUB_BRANCH) and the alarm topic mailing ALARM_EMAIL.
+  SALES_SCALING), sampleData=false, retainData=false, scalerRateMinutes=5, wakerConcurrency=WAKER_CONCURRENCY,
+  and the optional parts: the GitHub OIDC stack (GITHUB_REPOSITORY on GITHUB_BRANCH) and the alarm topic
+  mailing ALARM_EMAIL.
 - `always_on_build`: scaleToZero=false, blockBots=false and dashboards=false, one app with minTasks 2 /
   maxTasks 4; not checked by cdk-nag or cfn-lint (it only removes resources the other builds have).
 """
@@ -58,7 +59,10 @@ SALES_SCALING = {
     "minAwakeMinutes": 10,
     "minTasks": 2,
     "maxTasks": 3,
-    "keepWarm": [{"days": "mon-fri", "start": "08:00", "end": "18:00", "timeZone": "Europe/Berlin"}],
+    "keepWarm": [
+        {"days": "mon-fri", "start": "08:00", "end": "18:00", "timeZone": "Europe/Berlin"},
+        {"days": "sat", "start": "00:00", "end": "24:00", "timeZone": "UTC"},
+    ],
     "targetRequestsPerTarget": 50,
     "expectedStartSeconds": 90,
 }
@@ -67,6 +71,7 @@ SALES_SCALING = {
 GITHUB_REPOSITORY = "octo-org/zerodash"
 GITHUB_BRANCH = "release"
 ALARM_EMAIL = "ops@example.com"
+WAKER_CONCURRENCY = 3
 
 
 def synthesize(outdir: Path, **overrides: Any) -> Build:
@@ -81,6 +86,17 @@ def synthesize(outdir: Path, **overrides: Any) -> Build:
         details = report.read_text() if report.exists() else ""
         raise AssertionError(f"synthesis failed: {error}\n{details}") from None
     return Build(app=app, stacks=stacks, outdir=outdir)
+
+
+def role_statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
+    """The statements of the policies attached to the role whose logical id starts with `role_prefix`."""
+    found = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        roles = [role.get("Ref", "") for role in policy["Properties"]["Roles"]]
+        if any(role.startswith(role_prefix) for role in roles):
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    assert found, f"no policy for {role_prefix}"
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +117,7 @@ def nat_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         sampleData="false",
         retainData="false",
         scalerRateMinutes="5",
+        wakerConcurrency=str(WAKER_CONCURRENCY),
         githubRepository=GITHUB_REPOSITORY,
         githubBranch=GITHUB_BRANCH,
         alarmEmail=ALARM_EMAIL,

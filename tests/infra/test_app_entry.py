@@ -27,8 +27,12 @@ def _run_app(context: dict[str, object], outdir: Path) -> subprocess.CompletedPr
         ({}, "Invalid ZeroDash configuration: imageTag: is required"),
         ({"imageTag": "latest"}, "Invalid ZeroDash configuration: imageTag: 'latest' is not a valid tag"),
         ({"imageTag": "abc", "natGateways": "5"}, "Invalid ZeroDash configuration: natGateways: 5 is not allowed"),
+        (
+            {"imageTag": "abc", "apps": [{"name": f"app{i}", "path": f"/app{i}/*"} for i in range(50)]},
+            "Invalid ZeroDash configuration: albRuleQuota: 50 apps need 103 listener rules",
+        ),
     ],
-    ids=["missing-image-tag", "latest-image-tag", "nat-gateways-out-of-range"],
+    ids=["missing-image-tag", "latest-image-tag", "nat-gateways-out-of-range", "fifty-apps-default-rule-quota"],
 )
 def test_bad_value_exits_non_zero_with_one_clear_message(
     context: dict[str, object], expected: str, tmp_path: Path

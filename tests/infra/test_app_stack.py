@@ -13,8 +13,10 @@ from tests.infra.conftest import Build
 WILDCARD_RESOURCE_EXCEPTIONS = {
     "ecr:GetAuthorizationToken",
     "ecs:ListTasks",
+    "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeTargetHealth",
 }
+RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
 
 
 def _bucket_arn() -> dict[str, Any]:
@@ -106,6 +108,7 @@ def test_target_group_uses_cookie_stickiness_for_the_configured_duration(app_sta
 
 
 def test_target_group_health_check_is_fast_on_the_health_path(app_stack: Template) -> None:
+    # A wake waits for interval x healthy threshold (10 s) once the app answers.
     app_stack.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         {
@@ -113,8 +116,8 @@ def test_target_group_health_check_is_fast_on_the_health_path(app_stack: Templat
             "Port": 8050,
             "Protocol": "HTTP",
             "HealthCheckPath": "/health",
-            "HealthCheckIntervalSeconds": 10,
-            "HealthCheckTimeoutSeconds": 5,
+            "HealthCheckIntervalSeconds": 5,
+            "HealthCheckTimeoutSeconds": 4,
             "HealthyThresholdCount": 2,
             "UnhealthyThresholdCount": 3,
             "Matcher": {"HttpCode": "200"},
@@ -129,15 +132,37 @@ def test_target_group_deregisters_targets_after_30_seconds(app_stack: Template) 
     )
 
 
-def test_listener_rule_forwards_the_app_path_to_its_target_group(app_stack: Template) -> None:
+def _dns_name_output() -> dict[str, Any]:
+    """The platform's load balancer DNS name, as a (weak) cross-stack reference."""
+    return {"Fn::GetStackOutput": Match.object_like({"OutputName": Match.string_like_regexp("LoadBalancer.*DNSName")})}
+
+
+def test_listener_rule_matches_the_app_path_at_its_priority(app_stack: Template) -> None:
     app_stack.has_resource_properties(
-        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        RULE,
         {
             "Priority": 50000,
-            "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
+            "Conditions": Match.array_with([{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}]),
             "Actions": [{"Type": "forward", "TargetGroupArn": {"Ref": Match.string_like_regexp("TargetGroup")}}],
         },
     )
+
+
+def test_listener_rule_serves_only_the_load_balancers_dns_name(app_stack: Template) -> None:
+    # Requests to the ALB's bare IP addresses (scanners) get the listener's 404 and never reach an app or its waker.
+    app_stack.has_resource_properties(
+        RULE,
+        {
+            "Conditions": [
+                {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}},
+                {"Field": "host-header", "HostHeaderConfig": {"Values": [_dns_name_output()]}},
+            ]
+        },
+    )
+
+
+def test_url_output_names_the_host_the_rule_serves(app_stack: Template) -> None:
+    app_stack.has_output("Url", {"Value": {"Fn::Join": ["", ["http://", _dns_name_output(), "/"]]}})
 
 
 def test_service_leaves_the_desired_count_to_the_scaler(app_stack: Template) -> None:
@@ -241,7 +266,9 @@ def test_two_apps_get_two_services_with_distinct_rule_priorities(nat_build: Buil
     for stack in nat_build.stacks.apps:
         template = nat_build.template(stack)
         template.resource_count_is("AWS::ECS::Service", 1)
-        rules = template.find_resources("AWS::ElasticLoadBalancingV2::ListenerRule")
+        rules = template.find_resources(
+            RULE, {"Properties": {"Conditions": Match.array_with([Match.object_like({"Field": "path-pattern"})])}}
+        )
         priorities += [rule["Properties"]["Priority"] for rule in rules.values()]
     assert sorted(priorities) == [20, 50000]
 
@@ -249,8 +276,8 @@ def test_two_apps_get_two_services_with_distinct_rule_priorities(nat_build: Buil
 def test_second_app_is_served_under_its_prefix(nat_build: Build) -> None:
     template = nat_build.template(nat_build.stacks.apps[1])
     template.has_resource_properties(
-        "AWS::ElasticLoadBalancingV2::ListenerRule",
-        {"Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/sales/*"]}}]},
+        RULE,
+        {"Conditions": Match.array_with([{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/sales/*"]}}])},
     )
     template.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {"HealthCheckPath": "/sales/health"})
 

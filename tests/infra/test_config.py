@@ -233,18 +233,25 @@ def test_keep_warm_window_defaults_to_every_day_in_utc() -> None:
     ("window", "key", "message"),
     [
         ({"start": "8:00", "end": "18:00"}, "apps[0].keepWarm[0].start", "must be HH:MM"),
-        ({"start": "08:00", "end": "24:00"}, "apps[0].keepWarm[0].end", "must be HH:MM"),
+        ({"start": "08:00", "end": "24:01"}, "apps[0].keepWarm[0].end", "must be HH:MM"),
+        ({"start": "24:00", "end": "08:00"}, "apps[0].keepWarm[0].start", "must be HH:MM"),
         ({"days": "weekdays", "start": "08:00", "end": "18:00"}, "apps[0].keepWarm[0].days", "'mon-fri'"),
         ({"start": "08:00", "end": "18:00", "timeZone": "CET+1"}, "apps[0].keepWarm[0].timeZone", "IANA"),
         ({"start": "08:00", "end": "08:00"}, "apps[0].keepWarm[0]", "start and end are equal"),
         ({"start": "08:00", "end": "18:00", "tz": "UTC"}, "apps[0].keepWarm[0].tz", "allowed keys are days"),
     ],
-    ids=["start", "end", "days", "time-zone", "empty", "unknown-key"],
+    ids=["start", "end", "start-24", "days", "time-zone", "empty", "unknown-key"],
 )
 def test_bad_keep_warm_window_is_rejected_by_the_lambdas_parser(window: dict[str, str], key: str, message: str) -> None:
     error = _error(apps=_apps({"name": "dashboard", "keepWarm": [window]}))
     assert error.key == key
     assert message in str(error)
+
+
+def test_keep_warm_window_may_end_at_24_00_to_cover_the_whole_day() -> None:
+    window = {"days": "sat,sun", "start": "00:00", "end": "24:00", "timeZone": "Europe/Berlin"}
+    config = _load(apps=_apps({"name": "dashboard", "keepWarm": [window]}))
+    assert config.apps[0].scaling.keep_warm[0].to_json() == window
 
 
 def test_keep_warm_must_be_a_list() -> None:
@@ -316,3 +323,83 @@ def test_alarm_email_must_look_like_an_address(email: str) -> None:
 
 def test_dashboards_can_be_turned_off_from_the_command_line() -> None:
     assert _load(dashboards="false").dashboards is False
+
+
+def test_apps_path_follows_the_stack_prefix() -> None:
+    assert _load(stackPrefix="Team-A").apps_path == "/zerodash/Team-A/apps/"
+
+
+def test_waker_concurrency_defaults_to_ten_and_is_read_from_the_command_line() -> None:
+    assert (_load().waker_concurrency, _load(wakerConcurrency="25").waker_concurrency) == (10, 25)
+
+
+@pytest.mark.parametrize("value", ["0", "101"])
+def test_waker_concurrency_out_of_range_names_the_range(value: str) -> None:
+    error = _error(wakerConcurrency=value)
+    assert error.key == "wakerConcurrency"
+    assert "allowed: 1 to 100" in str(error)
+
+
+def test_quota_defaults_are_awss_defaults() -> None:
+    config = _load()
+    assert (config.alb_rule_quota, config.lambda_concurrency_quota) == (100, 1000)
+
+
+def _many(count: int) -> str:
+    return _apps(*({"name": f"app{index}", "path": f"/app{index}/*"} for index in range(count)))
+
+
+def test_51_apps_that_scale_to_zero_exceed_the_target_groups_per_load_balancer() -> None:
+    error = _error(apps=_many(51), albRuleQuota="1000")
+    assert error.key == "apps"
+    assert "51 apps need 102 target groups (2 per app" in str(error)
+    assert "allows 100" in str(error)
+    assert "at most 50 apps" in str(error)
+
+
+def test_50_apps_that_scale_to_zero_exceed_the_default_rule_quota() -> None:
+    error = _error(apps=_many(50))
+    assert error.key == "albRuleQuota"
+    assert "50 apps need 103 listener rules (3 of the platform + 2 per app" in str(error)
+    assert "more than albRuleQuota=100" in str(error)
+    assert "Service Quotas" in str(error)
+
+
+def test_50_apps_that_scale_to_zero_fit_a_raised_rule_quota() -> None:
+    assert len(_load(apps=_many(50), albRuleQuota="103").apps) == 50
+
+
+def test_rule_count_leaves_out_the_bot_rules_without_block_bots() -> None:
+    assert len(_load(apps=_many(49), blockBots="false").apps) == 49  # 1 + 2 x 49 = 99
+    error = _error(apps=_many(50), blockBots="false")
+    assert "50 apps need 101 listener rules (1 of the platform" in str(error)
+
+
+def test_always_on_apps_need_one_rule_and_one_target_group_each() -> None:
+    assert len(_load(apps=_many(97), scaleToZero="false").apps) == 97  # 3 + 97 = 100 rules
+    error = _error(apps=_many(98), scaleToZero="false")
+    assert error.key == "albRuleQuota"
+    assert "98 apps need 101 listener rules (3 of the platform + 1 per app: its rule)" in str(error)
+
+
+def test_wakers_that_would_reserve_too_much_lambda_concurrency_are_refused() -> None:
+    error = _error(apps=_many(50), albRuleQuota="103", wakerConcurrency="20")
+    assert error.key == "wakerConcurrency"
+    assert "50 apps x wakerConcurrency=20 + 1 (the scaler) reserve 1001" in str(error)
+    assert "lambdaConcurrencyQuota=1000" in str(error)
+    assert "at most 900 can be reserved" in str(error)
+
+
+def test_a_raised_lambda_concurrency_quota_admits_more_reserved_concurrency() -> None:
+    config = _load(apps=_many(50), albRuleQuota="103", wakerConcurrency="20", lambdaConcurrencyQuota="1101")
+    assert config.waker_concurrency == 20
+
+
+def test_always_on_apps_reserve_no_lambda_concurrency() -> None:
+    config = _load(wakerConcurrency="100", lambdaConcurrencyQuota="100", scaleToZero="false")
+    assert config.lambda_concurrency_quota == 100
+
+
+@pytest.mark.parametrize(("key", "value"), [("albRuleQuota", "0"), ("lambdaConcurrencyQuota", "ten")])
+def test_quota_keys_must_be_positive_whole_numbers(key: str, value: str) -> None:
+    assert _error(**{key: value}).key == key

@@ -23,12 +23,14 @@ def test_default_build_inventory(default_build: Build) -> None:
         nat_gateways=0,
         elastic_ips=0,
         gateway_endpoints=1,  # S3
-        alarms=4,  # 5xx rate, unhealthy targets, waker errors; scaler errors
+        alarms=5,  # 5xx rate, unhealthy targets, waker errors, wake failures; scaler errors
         dashboards=1,
         kms_keys=0,
         scaler_runs_per_hour=60,
         scaler_memory_gb=0.25,
         scaled_apps=1,
+        secrets=1,  # the wake token secret
+        ssm_parameters=1,  # the app object
     )
 
 
@@ -40,8 +42,9 @@ def test_nat_build_inventory(nat_build: Build) -> None:
     ]
     assert (inventory.nat_gateways, inventory.elastic_ips, inventory.kms_keys) == (1, 1, 1)
     assert (inventory.alarms, inventory.dashboards, inventory.scaler_runs_per_hour, inventory.scaled_apps) == (
-        7,
+        9,
         2,
         12,
         2,
     )
+    assert (inventory.secrets, inventory.ssm_parameters) == (1, 2)

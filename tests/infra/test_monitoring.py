@@ -52,8 +52,18 @@ def test_dashboard_graphs_requests_latency_errors_tasks_state_and_wakes(app_stac
         "AWS/ECS",
         '\\"ZeroDash\\",\\"ColdStarts\\",\\"App\\",\\"dashboard\\"',
         '\\"ZeroDash\\",\\"WakeSeconds\\",\\"App\\",\\"dashboard\\"',
+        '\\"ZeroDash\\",\\"WakeFailures\\",\\"App\\",\\"dashboard\\"',
     ):
         assert expected in body, expected
+
+
+def test_state_graph_reads_a_gap_as_asleep(app_stack: Template) -> None:
+    # The scaler writes State only while an app is not asleep (1 waking, 2 dozing, 3 awake).
+    body = _dashboard_body(app_stack)
+    assert "State (scaler): 0 asleep, 1 waking, 2 dozing, 3 awake" in body
+    assert '\\"expression\\":\\"FILL(m, 0)\\"' in body
+    assert '\\"ZeroDash\\",\\"State\\",\\"App\\",\\"dashboard\\"' in body
+    assert '\\"max\\":3' in body
 
 
 def test_dashboard_url_is_an_output(app_stack: Template) -> None:
@@ -96,6 +106,15 @@ def test_waker_errors_alarm_watches_the_waker_function(app_stack: Template) -> N
     (dimension,) = alarm["Dimensions"]
     assert dimension["Name"] == "FunctionName"
     assert dimension["Value"]["Ref"].startswith("WakerFunction")
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_wake_failures_alarm_fires_on_one_failed_wake_and_is_quiet_without_data(app_stack: Template) -> None:
+    alarm = _alarm(app_stack, "WakeFailures")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("ZeroDash", "WakeFailures", "Sum")
+    assert alarm["Dimensions"] == [{"Name": "App", "Value": "dashboard"}]
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (300, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["TreatMissingData"] == "notBreaching"
 
 
@@ -151,7 +170,7 @@ def test_cloudwatch_may_use_the_topic_key(nat_build: Build) -> None:
 def test_every_alarm_notifies_the_topic_when_it_fires_and_recovers(nat_build: Build) -> None:
     stacks = [*nat_build.stacks.apps, nat_build.stacks.scaler]
     alarms = [alarm for stack in stacks for alarm in _alarms(nat_build.template(stack)).values()]
-    assert len(alarms) == 2 * 3 + 1  # per app: 5xx rate, unhealthy targets, waker errors; one scaler alarm
+    assert len(alarms) == 2 * 4 + 1  # per app: 5xx rate, unhealthy targets, waker errors, wake failures; the scaler
     for alarm in alarms:
         assert len(alarm["AlarmActions"]) == 1
         assert alarm["OKActions"] == alarm["AlarmActions"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match, Template
 
+from infra.config import BOT_RULES, ROBOTS_RULES
 from tests.infra.conftest import Build
 
 
@@ -118,6 +119,58 @@ def test_listener_answers_404_for_unclaimed_paths(platform: Template) -> None:
     )
 
 
+def test_keeper_listener_on_8081_answers_404_by_default(platform: Template) -> None:
+    platform.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 8081,
+            "Protocol": "HTTP",
+            "DefaultActions": [
+                {
+                    "Type": "fixed-response",
+                    "FixedResponseConfig": {
+                        "StatusCode": "404",
+                        "ContentType": "text/plain",
+                        "MessageBody": "Not found",
+                    },
+                }
+            ],
+        },
+    )
+
+
+def test_keeper_listener_is_unreachable_because_the_security_group_admits_only_port_80(platform: Template) -> None:
+    ingress_ports = [
+        (rule["FromPort"], rule["ToPort"])
+        for group in platform.find_resources("AWS::EC2::SecurityGroup").values()
+        for rule in group["Properties"].get("SecurityGroupIngress", [])
+    ]
+    ingress_ports += [
+        (rule["Properties"]["FromPort"], rule["Properties"]["ToPort"])
+        for rule in platform.find_resources("AWS::EC2::SecurityGroupIngress").values()
+    ]
+    assert ingress_ports == [(80, 80)]
+
+
+def test_wake_token_secret_is_a_generated_64_character_string_without_punctuation(platform: Template) -> None:
+    platform.resource_count_is("AWS::SecretsManager::Secret", 1)
+    platform.has_resource(
+        "AWS::SecretsManager::Secret",
+        {
+            "Properties": {
+                "Description": Match.string_like_regexp("wake tokens"),
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+            },
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+        },
+    )
+
+
+def test_no_wake_token_secret_without_scale_to_zero(always_on_build: Build) -> None:
+    always_on_build.template(always_on_build.stacks.platform).resource_count_is("AWS::SecretsManager::Secret", 0)
+
+
 def test_listener_answers_robots_txt_itself_before_any_app(platform: Template) -> None:
     platform.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::ListenerRule",
@@ -188,3 +241,11 @@ def test_bot_rules_match_user_agents_within_the_alb_limit_of_five_values(platfor
 
 def test_no_bot_rules_when_block_bots_is_false(always_on_build: Build) -> None:
     assert _bot_rules(always_on_build.template(always_on_build.stacks.platform)) == {}
+
+
+def test_platform_rules_are_the_ones_the_quota_check_counts(platform: Template, always_on_build: Build) -> None:
+    # infra/config.py check_quotas counts the platform's rules without building it.
+    rules = "AWS::ElasticLoadBalancingV2::ListenerRule"
+    assert len(platform.find_resources(rules)) == ROBOTS_RULES + BOT_RULES
+    always_on = always_on_build.template(always_on_build.stacks.platform)  # blockBots=false
+    assert len(always_on.find_resources(rules)) == ROBOTS_RULES
