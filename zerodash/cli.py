@@ -1,5 +1,6 @@
 """Command line: `python -m zerodash [--region R] [--profile P] [--stack-prefix X] status|wake APP|sleep APP`,
-and `python -m zerodash cost [--awake-fraction F] [--context-json JSON | --cdk-out DIR]` (offline: no AWS calls).
+and `python -m zerodash cost [--awake-fraction F] [--wakes-per-awake-hour W] [--context-json JSON | --cdk-out DIR]`
+(offline: no AWS calls).
 
 Errors are one line on stderr, never a traceback: exit 2 for what the operator fixes locally (arguments,
 unknown app, credentials, region), exit 1 for what AWS answered (the AWS error code and message).
@@ -37,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     aws.add_argument(
         "--stack-prefix",
         default=argparse.SUPPRESS,
-        help="stackPrefix the stacks were deployed with; apps are read from <prefix>-Scaler (default: ZeroDash)",
+        help="stackPrefix the stacks were deployed with; apps are read from SSM /zerodash/<prefix>/apps/ "
+        "(default: ZeroDash)",
     )
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -58,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--awake-fraction", type=_fraction, default=0.1, help="share of the month the apps are awake, 0-1 (default 0.1)"
     )
+    estimate.add_argument(
+        "--wakes-per-awake-hour",
+        type=_non_negative,
+        default=cost.WAKES_PER_AWAKE_HOUR,
+        help=f"wakes per awake hour, for the wake metrics and waker calls (default {cost.WAKES_PER_AWAKE_HOUR:g})",
+    )
     source = estimate.add_mutually_exclusive_group()
     source.add_argument(
         "--context-json", default="{}", help="JSON object of context overrides on cdk.json, as `cdk -c` would set"
@@ -73,6 +81,16 @@ def _fraction(text: str) -> float:
         value = -1.0
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of 0 or more")
     return value
 
 
@@ -111,15 +129,26 @@ def run(args: argparse.Namespace, now: datetime) -> int:
         return _status(deployed, now, as_json=args.json)
     app = deployed.app(args.app)
     act = actions.wake if args.command == "wake" else actions.sleep
-    print("\n".join(act(deployed.clients, app, now).lines(app)))
+    try:
+        outcome = act(deployed.clients, app, now)
+    except LookupError as error:  # common.aws.read_facts: the app's service or listener rule is gone
+        raise CliError(str(error)) from None
+    print("\n".join(outcome.lines(app)))
     return 0
 
 
 def _status(deployed: deployment.Deployment, now: datetime, *, as_json: bool) -> int:
     lookback = status.lookback_minutes(deployed.apps)
-    rows = status.collect(deployed.clients, deployed.apps, now)
+    rows = status.collect(deployed.clients, deployed.apps, now, deployed.broken)
     if as_json:
-        document = status.as_json(rows, stack=deployed.stack_name, region=deployed.region, now=now, lookback=lookback)
+        document = status.as_json(
+            rows,
+            stack_prefix=deployed.stack_prefix,
+            apps_path=deployed.apps_path,
+            region=deployed.region,
+            now=now,
+            lookback=lookback,
+        )
         print(json.dumps(document, indent=2))
     else:
         print(status.as_table(rows, lookback=lookback))
@@ -133,7 +162,9 @@ def _cost(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as outdir:
             templates = _synthesize(args.context_json, Path(outdir))
     inventory = cost.inventory_from_templates(templates)
-    ours = cost.estimate(inventory, args.awake_fraction, title="ZeroDash")
+    ours = cost.estimate(
+        inventory, args.awake_fraction, title="ZeroDash", wakes_per_awake_hour=args.wakes_per_awake_hour
+    )
     reference = cost.estimate(cost.ALWAYS_ON_ARTICLE, args.awake_fraction, title="always on (article)")
     print(cost.report(ours, reference))
     return 0
@@ -166,8 +197,15 @@ def _synthesize(context_json: str, outdir: Path) -> dict[str, Any]:
     except ConfigError as error:
         raise CliError(f"invalid configuration: {error}", EXIT_USAGE) from None
     # Offline: the placeholder account whose availability zones cdk.json pins; prices are us-east-1's anyway.
-    build(app, config, cdk.Environment(account=OFFLINE_ACCOUNT, region=DEFAULT_REGION))
-    app.synth()
+    try:
+        build(app, config, cdk.Environment(account=OFFLINE_ACCOUNT, region=DEFAULT_REGION))
+        app.synth()
+    except Exception as error:  # a bug in infra/ or a jsii error: one line here, `make synth` shows the traceback
+        first = (str(error).strip().splitlines() or [""])[0]
+        raise CliError(
+            f"synthesizing the stacks failed: {type(error).__name__}: {first} (run `make synth` for the details, "
+            "or pass --cdk-out)"
+        ) from None
     return _read_templates(outdir)
 
 

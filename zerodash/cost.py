@@ -1,21 +1,32 @@
 """Monthly cost at list prices (zerodash/prices.py) of a synthesized ZeroDash, next to an always-on architecture.
 
 Pure calculation: `inventory_from_templates` counts what costs money in the CloudFormation templates (load
-balancers and their AZs, NAT gateways and Elastic IPs, VPC endpoints, alarms, dashboards, KMS keys, each app's
-task size, minimum tasks and public IP, the scaler's memory and schedule); `estimate` prices an `Inventory` for
-the fraction of the month the apps are awake. `report` renders both architectures side by side.
+balancers and their AZs, NAT gateways and Elastic IPs, VPC endpoints, alarms, dashboards, KMS keys, secrets, SSM
+parameters, each app's task size, minimum tasks and public IP, the scaler's memory and schedule, the wakers'
+memory); `estimate` prices an `Inventory` for the fraction of the month the apps are awake. `report` renders both
+architectures side by side.
 
-Assumptions (documented here and printed by the report):
+Assumptions (documented here; the report prints the ones a reader may want to change):
+- "Awake" is every state with tasks running: AWAKE, WAKING and DOZING (common/lifecycle.py).
 - Fixed: what is billed every hour whatever the traffic: ALB hours, the ALB's public IPv4 address per AZ,
   NAT gateways and their Elastic IPs, interface endpoints per AZ (gateway endpoints are free), alarms,
-  dashboards (the account's first 3 are free; not deducted here), KMS keys.
+  dashboards (the account's first 3 are free; not deducted here), KMS keys, the wake-token secret (one per
+  deployment). SSM standard parameters (the app list) are free.
 - Variable: Fargate task-hours (each app's minimum tasks, i.e. autoscaling beyond the minimum is not
   estimated) and the tasks' public IPv4 addresses while awake; ALB LCUs at 1 LCU-hour per awake hour (a small
   dashboard's traffic stays well under 1 LCU); scaler invocations (one run per schedule tick, 1 s at the
-  function's memory each) and its GetMetricData metrics (3 per app per run, lambdas/scaler/metrics.py).
-- Not estimated: data transfer and NAT data processing ($0.045/GB), the waker's invocations (one per page load
-  of a sleeping app), CloudWatch Logs ingestion and the ZeroDash EMF metrics (billed per hour they have data),
-  ECR and S3 storage, and free tiers.
+  function's memory each); GetMetricData: 1 metric per app per scaler run (lambdas/scaler/metrics.py), asked
+  only while the app is awake or dozing, so it scales with the awake fraction.
+- Custom metrics (ZeroDash namespace, billed per metric for the hours it has data): `State`, written every
+  scaler run while the app is not asleep (the awake hours); `ColdStarts`, `WakeSeconds` and `WakeRequests`, in
+  the hours with a wake: WAKES_PER_AWAKE_HOUR wakes per awake hour (`--wakes-per-awake-hour`), each counted in an
+  hour of its own (an upper bound: wakes in the same hour share it); `WakeFailures` only when a wake fails
+  (about never: not priced).
+- Waker invocations: per wake the holding page, the wake request and a status poll every POLL_SECONDS for the
+  default expected start (60 s); while asleep WAKER_REQUESTS_PER_ASLEEP_HOUR page loads by scanners that pass
+  the bot rules (they run no JavaScript, so they never wake the app); WAKER_SECONDS_PER_CALL each.
+- Not estimated: data transfer and NAT data processing ($0.045/GB), CloudWatch Logs ingestion (the EMF lines
+  are logs too), Secrets Manager API calls, ECR and S3 storage, and free tiers.
 - Without a scaler (scaleToZero=false) the tasks run all month whatever the awake fraction.
 """
 
@@ -26,14 +37,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from scaler.metrics import QUERIES_PER_APP
+from waker.page import POLL_SECONDS
 from zerodash.prices import HOURS_PER_MONTH, PRICES, PRICES_AS_OF, REGION, Prices
 
 SCALER_HANDLER = "scaler.handler.handler"
 WAKER_HANDLER = "waker.handler.handler"
-SCALER_SECONDS_PER_RUN = 1.0  # a run's billed duration: a few AWS API calls for every app
-METRICS_PER_APP_PER_RUN = 3  # lambdas/scaler/metrics.py QUERIES_PER_APP
+SCALER_SECONDS_PER_RUN = 1.0  # a run's billed duration: a few batched AWS API calls for every app
+METRICS_PER_APP_PER_RUN = QUERIES_PER_APP  # GetMetricData: the service's RequestCount, while awake or dozing
 LCU_PER_AWAKE_HOUR = 1.0
+# Wakes per awake hour, by default: the README's simulated month (bench/simulate.py) had 68 cold starts in 33.4
+# awake hours (office trace) and 158 in 64.2 (public trace with blockBots), about 2 to 2.5: a wake keeps an app
+# up for at least idleMinutes plus the doze, so short visits make about two wakes per awake hour.
+WAKES_PER_AWAKE_HOUR = 2.0
+WAKE_METRICS = ("ColdStarts", "WakeSeconds", "WakeRequests")  # emitted in the hours with a wake
+EXPECTED_START_SECONDS = 60  # the default expectedStartSeconds: how long the holding page polls
+WAKER_CALLS_PER_WAKE = 2 + EXPECTED_START_SECONDS / POLL_SECONDS  # page + wake request + status polls
+WAKER_REQUESTS_PER_ASLEEP_HOUR = 10  # scanners with browser User-Agents that pass the bot rules (assumed)
+WAKER_SECONDS_PER_CALL = 0.2  # billed duration of a waker call: a few cached AWS reads at most
 RATE_PATTERN = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours)\)$")
+SCHEDULE_TYPES = ("AWS::Events::Rule", "AWS::Scheduler::Schedule")
+STANDARD_PARAMETER_TIERS = ("Standard", None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,9 +85,12 @@ class Inventory:
     alarms: int = 0
     dashboards: int = 0
     kms_keys: int = 0
+    secrets: int = 0  # Secrets Manager: the wake-token secret, one per deployment
+    ssm_parameters: int = 0  # standard tier: the app list, one per app (free)
     scaler_runs_per_hour: float = 0.0
     scaler_memory_gb: float = 0.25
-    scaled_apps: int = 0
+    scaled_apps: int = 0  # apps with a waker: they sleep, and the scaler and the waker look after them
+    waker_memory_gb: float = 0.25
 
     @property
     def scales_to_zero(self) -> bool:
@@ -110,15 +137,31 @@ ALWAYS_ON_ARTICLE = Inventory(
 
 
 def estimate(
-    inventory: Inventory, awake_fraction: float, *, title: str = "ZeroDash", prices: Prices = PRICES
+    inventory: Inventory,
+    awake_fraction: float,
+    *,
+    title: str = "ZeroDash",
+    prices: Prices = PRICES,
+    wakes_per_awake_hour: float = WAKES_PER_AWAKE_HOUR,
 ) -> Estimate:
     """Monthly cost of `inventory` when its apps are awake `awake_fraction` (0-1) of the month."""
     if not 0 <= awake_fraction <= 1:
         raise ValueError(f"awake_fraction must be between 0 and 1, got {awake_fraction}")
+    if wakes_per_awake_hour < 0:
+        raise ValueError(f"wakes_per_awake_hour must be 0 or more, got {wakes_per_awake_hour}")
     hours = HOURS_PER_MONTH
     awake_hours = hours * awake_fraction
     task_hours = awake_hours if inventory.scales_to_zero else hours
-    notes = [] if inventory.scales_to_zero else ["no scaler: tasks run all month"]
+    notes = []
+    if not inventory.scales_to_zero:
+        notes.append("no scaler: tasks run all month")
+    elif inventory.scaled_apps:
+        notes.append(
+            f"wakes per awake hour: {wakes_per_awake_hour:g} (--wakes-per-awake-hour), "
+            "each billing the wake metrics for an hour of its own"
+        )
+    if inventory.ssm_parameters:
+        notes.append(f"{inventory.ssm_parameters} SSM standard parameters (the app list): free")
 
     task_hour_price = sum(
         app.tasks * (app.vcpu * prices.fargate_vcpu_hour + app.memory_gb * prices.fargate_gb_hour)
@@ -126,8 +169,17 @@ def estimate(
     )
     public_tasks = sum(app.tasks for app in inventory.apps if app.public_ip)
     runs = inventory.scaler_runs_per_hour * hours
-    metrics = runs * METRICS_PER_APP_PER_RUN * inventory.scaled_apps
+    scaled = inventory.scaled_apps if inventory.scales_to_zero else 0
+    metrics = inventory.scaler_runs_per_hour * awake_hours * METRICS_PER_APP_PER_RUN * scaled
     sizes = ", ".join(f"{app.tasks}x {app.vcpu:g} vCPU/{app.memory_gb:g} GB" for app in inventory.apps)
+    # Custom metrics: a metric-hour is 1/730 of a metric-month.
+    metric_hour = prices.custom_metric_month / hours
+    wakes = wakes_per_awake_hour * awake_hours  # per app
+    wake_hours = min(wakes, hours)  # hours with wake metrics, per app
+    waker_calls = scaled * (wakes * WAKER_CALLS_PER_WAKE + (hours - awake_hours) * WAKER_REQUESTS_PER_ASLEEP_HOUR)
+    waker_call_price = (
+        prices.lambda_request + WAKER_SECONDS_PER_CALL * inventory.waker_memory_gb * prices.lambda_gb_second
+    )
 
     lines = [
         Line("ALB", inventory.load_balancers * prices.alb_hour * hours, 0.0, f"{inventory.load_balancers} x {hours} h"),
@@ -176,7 +228,36 @@ def estimate(
             + runs * SCALER_SECONDS_PER_RUN * inventory.scaler_memory_gb * prices.lambda_gb_second,
             f"{runs:,.0f} runs x {SCALER_SECONDS_PER_RUN:g} s x {inventory.scaler_memory_gb:g} GB",
         ),
-        Line("GetMetricData", 0.0, metrics * prices.get_metric_data_metric, f"{metrics:,.0f} metrics"),
+        Line(
+            "GetMetricData",
+            0.0,
+            metrics * prices.get_metric_data_metric,
+            f"{metrics:,.0f} metrics: {METRICS_PER_APP_PER_RUN} per app per run while awake",
+        ),
+        Line(
+            "metric State",
+            0.0,
+            scaled * awake_hours * metric_hour,
+            f"{scaled} app(s) x {awake_hours:g} awake h, ${prices.custom_metric_month:.2f}/metric-month",
+        ),
+        Line(
+            "wake metrics",
+            0.0,
+            scaled * len(WAKE_METRICS) * wake_hours * metric_hour,
+            f"{scaled} app(s) x {len(WAKE_METRICS)} x {wake_hours:,.0f} h with a wake",
+        ),
+        Line(
+            "waker invocations",
+            0.0,
+            waker_calls * waker_call_price,
+            f"{waker_calls:,.0f} calls x {WAKER_SECONDS_PER_CALL:g} s x {inventory.waker_memory_gb:g} GB",
+        ),
+        Line(
+            "wake-token secret",
+            inventory.secrets * prices.secret_month,
+            0.0,
+            f"{inventory.secrets} in Secrets Manager",
+        ),
         Line("CloudWatch alarms", inventory.alarms * prices.alarm_month, 0.0, f"{inventory.alarms}"),
         Line(
             "CloudWatch dashboards",
@@ -191,12 +272,23 @@ def estimate(
 
 def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inventory:
     """Count what costs money in CloudFormation templates (stack name -> template), as CDK synthesizes them."""
-    counts = {"nat": 0, "eip": 0, "interface": 0, "gateway": 0, "alarms": 0, "dashboards": 0, "kms": 0}
+    counts = {
+        "nat": 0,
+        "eip": 0,
+        "interface": 0,
+        "gateway": 0,
+        "alarms": 0,
+        "dashboards": 0,
+        "kms": 0,
+        "secrets": 0,
+        "parameters": 0,
+    }
     load_balancers = azs = 0
     apps: list[AppTasks] = []
     scaled_apps = 0
     runs_per_hour = 0.0
     scaler_memory_gb = 0.25
+    waker_memory_gb = 0.25
     for stack_name, template in sorted(templates.items()):
         resources: Mapping[str, Any] = template.get("Resources", {})
         by_type: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
@@ -220,14 +312,21 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         counts["alarms"] += len(of("AWS::CloudWatch::Alarm"))
         counts["dashboards"] += len(of("AWS::CloudWatch::Dashboard"))
         counts["kms"] += len(of("AWS::KMS::Key"))
+        counts["secrets"] += len(of("AWS::SecretsManager::Secret"))
+        counts["parameters"] += sum(
+            1 for _, properties in of("AWS::SSM::Parameter") if properties.get("Tier") in STANDARD_PARAMETER_TIERS
+        )
 
         functions = [properties for _, properties in of("AWS::Lambda::Function")]
-        scaled_apps += sum(1 for properties in functions if properties.get("Handler") == WAKER_HANDLER)
         for properties in functions:
+            if properties.get("Handler") == WAKER_HANDLER:
+                scaled_apps += 1
+                waker_memory_gb = properties.get("MemorySize", 128) / 1024
             if properties.get("Handler") == SCALER_HANDLER:
                 scaler_memory_gb = properties.get("MemorySize", 128) / 1024
-                for _, rule in of("AWS::Events::Rule"):
-                    runs_per_hour += _runs_per_hour(rule.get("ScheduleExpression", ""))
+                for schedule_type in SCHEDULE_TYPES:
+                    for _, rule in of(schedule_type):
+                        runs_per_hour += _runs_per_hour(rule.get("ScheduleExpression", ""))
 
         task_definitions = dict(of("AWS::ECS::TaskDefinition"))
         min_tasks = [
@@ -258,9 +357,12 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         alarms=counts["alarms"],
         dashboards=counts["dashboards"],
         kms_keys=counts["kms"],
+        secrets=counts["secrets"],
+        ssm_parameters=counts["parameters"],
         scaler_runs_per_hour=runs_per_hour,
         scaler_memory_gb=scaler_memory_gb,
         scaled_apps=scaled_apps,
+        waker_memory_gb=waker_memory_gb,
     )
 
 
@@ -299,8 +401,8 @@ def report(ours: Estimate, reference: Estimate) -> str:
     for estimate_ in (ours, reference):
         rows.extend(f"note ({estimate_.title}): {note}" for note in estimate_.notes)
     rows.append(
-        "Not included: data transfer, NAT data processing, waker invocations, CloudWatch Logs, EMF metrics, "
-        "ECR/S3 storage, free tiers (zerodash/cost.py)."
+        "Not included: data transfer, NAT data processing, CloudWatch Logs (the EMF lines too), Secrets Manager "
+        "API calls, tasks above minTasks, ECR/S3 storage, free tiers (zerodash/cost.py)."
     )
     return "\n".join(rows)
 

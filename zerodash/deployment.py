@@ -1,24 +1,22 @@
-"""Where the CLI finds the apps: the AWS session, and the scaler's app list read from the deployed stack.
+"""Where the CLI finds the apps: the AWS session, and the app objects the app stacks wrote to SSM.
 
-The `<prefix>-Scaler` stack outputs `ScalerFunctionName`; that function's ZERODASH_APPS environment
-variable is the JSON list of app objects (lambdas/README.md), parsed with the Lambdas' own parser.
+Each app stack writes its app object to the SSM parameter `/zerodash/<stackPrefix>/apps/<name>`
+(lambdas/README.md); the CLI reads them all with the scaler's own reader (common/registry.py), so it lists
+exactly the apps the scaler runs. An app whose object does not parse is reported, and the others still work.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError, ProfileNotFound
+from botocore.exceptions import ProfileNotFound
 
-from common.apps import AppSpec, AppSpecError, parse_apps
-from common.aws import Clients
-from zerodash.errors import EXIT_USAGE, CliError
-
-SCALER_STACK_SUFFIX = "-Scaler"
-FUNCTION_OUTPUT = "ScalerFunctionName"
-APPS_VARIABLE = "ZERODASH_APPS"
+from common.apps import AppSpec
+from common.aws import Clients, make_clients
+from common.registry import BrokenApp, apps_path, load_apps
+from common.retry import SCALER_RETRIES
+from zerodash.errors import EXIT_ERROR, EXIT_USAGE, CliError
 
 NO_CREDENTIALS = (
     "no AWS credentials found: configure a profile (`aws configure`, `aws sso login`) and pass --profile, "
@@ -29,19 +27,27 @@ NO_REGION = "no AWS region: pass --region, or set AWS_REGION or a region in your
 
 @dataclass(frozen=True, kw_only=True)
 class Deployment:
-    """The apps of one deployment and the clients to reach them."""
+    """The apps of one deployment (and the app objects that did not parse), and the clients to reach them."""
 
-    stack_name: str
+    stack_prefix: str
     region: str
     apps: tuple[AppSpec, ...]
     clients: Clients
+    broken: tuple[BrokenApp, ...] = ()
+
+    @property
+    def apps_path(self) -> str:
+        return apps_path(self.stack_prefix)
 
     def app(self, name: str) -> AppSpec:
         for app in self.apps:
             if app.name == name:
                 return app
+        for item in self.broken:
+            if item.name == name:
+                raise CliError(f"the app object of {name!r} ({self.apps_path}{name}) is invalid: {item.error}")
         names = ", ".join(app.name for app in self.apps) or "(none)"
-        raise CliError(f"unknown app {name!r}; the apps of {self.stack_name} are: {names}", EXIT_USAGE)
+        raise CliError(f"unknown app {name!r}; the apps under {self.apps_path} are: {names}", EXIT_USAGE)
 
 
 def open_session(*, profile: str | None, region: str | None) -> boto3.Session:
@@ -57,44 +63,14 @@ def open_session(*, profile: str | None, region: str | None) -> boto3.Session:
     return session
 
 
-def make_clients(session: boto3.Session) -> Clients:
-    return Clients(
-        ecs=session.client("ecs"),
-        elbv2=session.client("elbv2"),
-        autoscaling=session.client("application-autoscaling"),
-        cloudwatch=session.client("cloudwatch"),
-    )
-
-
 def load(session: boto3.Session, *, stack_prefix: str) -> Deployment:
-    stack_name = f"{stack_prefix}{SCALER_STACK_SUFFIX}"
-    function = _function_name(session.client("cloudformation"), stack_name, session.region_name)
-    configuration = session.client("lambda").get_function_configuration(FunctionName=function)
-    text = configuration.get("Environment", {}).get("Variables", {}).get(APPS_VARIABLE)
-    if not text:
-        raise CliError(f"the scaler function {function} (stack {stack_name}) has no {APPS_VARIABLE} variable")
-    try:
-        apps = parse_apps(text)
-    except (AppSpecError, ValueError) as error:  # PolicyError is a ValueError too
-        raise CliError(f"{APPS_VARIABLE} of {function} is invalid: {error}") from None
-    return Deployment(stack_name=stack_name, region=session.region_name, apps=apps, clients=make_clients(session))
-
-
-def _function_name(cloudformation: Any, stack_name: str, region: str) -> str:
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as error:
-        message = error.response.get("Error", {}).get("Message", "")
-        if "does not exist" in message:
-            raise CliError(
-                f"stack {stack_name} not found in {region}: deploy it first (`cdk deploy {stack_name}`), "
-                "or pass --stack-prefix / --region for another deployment"
-            ) from None
-        raise
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
-    if FUNCTION_OUTPUT not in outputs:
-        status = stacks[0].get("StackStatus", "unknown")
+    """The deployment's apps, read from SSM with the scaler's clients (botocore's retries off, ours on)."""
+    clients = make_clients(session, policy=SCALER_RETRIES)
+    path = apps_path(stack_prefix)
+    apps, broken = load_apps(clients.ssm, path)
+    if not apps and not broken:
         raise CliError(
-            f"stack {stack_name} ({status}) has no output {FUNCTION_OUTPUT}: redeploy it (`cdk deploy {stack_name}`)"
+            f"no apps under {path} in {session.region_name}: deploy first, or pass --stack-prefix/--region",
+            EXIT_ERROR,
         )
-    return outputs[FUNCTION_OUTPUT]
+    return Deployment(stack_prefix=stack_prefix, region=session.region_name, apps=apps, clients=clients, broken=broken)

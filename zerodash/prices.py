@@ -3,8 +3,9 @@
 PRICES_AS_OF is when the figures were collected. Fargate's are the ones bench/simulate.py uses (AWS Fargate
 pricing page, Linux/x86, checked November 2026). The others are AWS's long-standing published list prices for
 us-east-1 as of the same date (pricing pages of Elastic Load Balancing, Amazon VPC (NAT gateway, public IPv4
-addresses, PrivateLink), AWS Lambda, Amazon CloudWatch and AWS KMS); they were not re-read from the live pages
-for this table, so check them there before quoting a figure. A month is 730 hours, as in AWS's own calculator.
+addresses, PrivateLink), AWS Lambda, Amazon CloudWatch, AWS Secrets Manager, AWS Systems Manager and AWS KMS);
+they were not re-read from the live pages for this table, so check them there before quoting a figure. A month is
+730 hours, as in AWS's own calculator.
 """
 
 from __future__ import annotations
@@ -35,10 +36,21 @@ class Prices:
     # AWS Lambda, x86: per request and per GB-second
     lambda_request: float = 0.20 / 1_000_000
     lambda_gb_second: float = 0.0000166667
-    # Amazon CloudWatch: GetMetricData per metric requested; standard-resolution alarm and dashboard per month
+    # Amazon CloudWatch (https://aws.amazon.com/cloudwatch/pricing/): GetMetricData per metric requested;
+    # standard-resolution alarm and dashboard per month
     get_metric_data_metric: float = 0.01 / 1_000
     alarm_month: float = 0.10
     dashboard_month: float = 3.00
+    # Amazon CloudWatch custom metrics (the ZeroDash namespace, written as embedded-metric-format log lines), first
+    # 10,000 metrics: per metric-month, prorated by the hour: a metric is billed only for the hours it has data
+    # (1/730 of this per metric-hour). The log lines themselves are CloudWatch Logs ingestion (not estimated).
+    custom_metric_month: float = 0.30
+    # AWS Secrets Manager (https://aws.amazon.com/secrets-manager/pricing/): per secret per month (the wake-token
+    # secret); API calls ($0.05 per 10,000) are not estimated: each waker reads the secret once per cold start
+    secret_month: float = 0.40
+    # AWS Systems Manager Parameter Store (https://aws.amazon.com/systems-manager/pricing/): standard parameters
+    # and their standard-throughput API calls cost nothing (the app list, one parameter per app)
+    ssm_standard_parameter_month: float = 0.0
     # AWS KMS: customer-managed key per month (the alarm topic's)
     kms_key_month: float = 1.00
 

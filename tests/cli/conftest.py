@@ -1,46 +1,59 @@
-"""A deployment in moto, as the CLI finds it: the `ZeroDash-Scaler` stack with its ScalerFunctionName output,
-that function's ZERODASH_APPS, and two apps ("sales", "ops") on one ALB, both awake.
+"""A deployment in moto, as the CLI finds it: two apps ("sales", "ops") on one ALB, both awake, each with its app
+object in the SSM parameter `/zerodash/ZeroDash/apps/<name>` and a keeper rule on the keeper listener
+(tests/moto_apps.py builds them as the infra deploys them).
 
-moto stores the Lambda function's environment without running it, marks every registered target healthy
-(a "healthy task" is a registered target here) and matches CloudWatch dimensions only in the order they
-were put: datapoints go in as the scaler queries them (LoadBalancer, then TargetGroup).
+moto marks every registered target healthy (a "healthy task" is a registered target here) and matches CloudWatch
+dimensions only in the order they were put: datapoints go in as the scaler queries them (LoadBalancer, then
+TargetGroup).
 """
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from common.apps import AppSpec, parse_app
-from common.aws import Clients, read_capacity_range, read_facts
-from common.facts import Facts, RuleTarget
-from tests.moto_apps import HEALTHY_TARGET, REGION, Platform, add_awake_app, build_platform, put_request_count
+from common.aws import Clients, read_facts
+from common.facts import Facts
+from common.marks import DOZING_SINCE, WAKE_FAILED, WakeFailure, format_time, wake_failure_value
+from common.route import Route
+from tests.moto_apps import (
+    HEALTHY_TARGET,
+    REGION,
+    Platform,
+    add_awake_app,
+    build_platform,
+    put_app_object,
+    put_request_count,
+    tag_service,
+)
 from zerodash.cli import main
 
-STACK = "ZeroDash-Scaler"
-FUNCTION = "ZeroDash-Scaler-Function"
+APPS_PATH = "/zerodash/ZeroDash/apps/"
 
 
 @dataclass
 class Deployment:
     clients: Clients
     platform: Platform
-    app_objects: dict[str, dict] = field(default_factory=dict)  # as in ZERODASH_APPS
+    app_objects: dict[str, dict] = field(default_factory=dict)  # as in the SSM parameters
     apps: dict[str, AppSpec] = field(default_factory=dict)  # parsed
 
     def facts(self, name: str) -> Facts:
-        return read_facts(self.clients, self.apps[name])
+        return read_facts(self.clients, self.apps[name], with_capacity=True)
 
     def capacity(self, name: str) -> tuple[int, int] | None:
-        return read_capacity_range(self.clients, self.apps[name])
+        return self.facts(name).capacity_range
+
+    def route(self, name: str) -> Route:
+        return self.facts(name).route
+
+    def service_arn(self, name: str) -> str:
+        return self.facts(name).service.service_arn
 
     def put_asleep(self, name: str) -> None:
         """What the scaler leaves behind: range [0, 0], desired 0, rule on the waker, no targets."""
@@ -61,21 +74,30 @@ class Deployment:
         self.put_asleep(name)
         app = self.apps[name]
         self.clients.ecs.update_service(cluster=app.cluster, service=app.service, desiredCount=1)
+        self.tag(name, {"zerodash:awake-since": format_time(datetime.now(UTC))})
+
+    def put_dozing(self, name: str, since: datetime) -> None:
+        """The scaler's first phase of sleep: the tasks run, the rule is on the waker since `since`."""
+        self.tag(name, {DOZING_SINCE: format_time(since)})
+        self.point_rule(name, self.apps[name].waker_target_group_arn)
+
+    def put_wake_failed(self, name: str, at: datetime, reason: str) -> None:
+        task_definition = self.facts(name).service.task_definition
+        self.tag(name, {WAKE_FAILED: wake_failure_value(WakeFailure(at, task_definition, reason))})
+
+    def tag(self, name: str, tags: Mapping[str, str]) -> None:
+        tag_service(self.clients, self.service_arn(name), tags)
 
     def point_rule(self, name: str, target_group_arn: str) -> None:
         actions = [{"Type": "forward", "TargetGroupArn": target_group_arn}]
         self.clients.elbv2.modify_rule(RuleArn=self.apps[name].rule_arn, Actions=actions)
 
-    def rule_target(self, name: str) -> RuleTarget:
-        return self.facts(name).rule_target
-
     def set_app_objects(self, *changed: dict) -> None:
-        """Redeploy the scaler with changed app objects (ZERODASH_APPS of the function)."""
-        self.app_objects.update({obj["name"]: obj for obj in changed})
-        boto3.client("lambda", region_name=REGION).update_function_configuration(
-            FunctionName=FUNCTION,
-            Environment={"Variables": {"ZERODASH_APPS": json.dumps(list(self.app_objects.values()))}},
-        )
+        """Redeploy apps with changed app objects (their SSM parameters)."""
+        for app_object in changed:
+            self.app_objects[app_object["name"]] = app_object
+            self.apps[app_object["name"]] = parse_app(app_object)
+            put_app_object(self.platform, app_object)
 
     def put_requests(self, name: str, moment: datetime, count: float) -> None:
         app = self.apps[name]
@@ -97,12 +119,20 @@ def aws_env(monkeypatch) -> None:
 
 
 @pytest.fixture
+def empty_platform(aws_env) -> Iterator[Platform]:
+    """The shared resources only: no app has been deployed (no parameter under the apps path)."""
+    with mock_aws():
+        yield build_platform()
+
+
+@pytest.fixture
 def deployment(aws_env) -> Iterator[Deployment]:
     with mock_aws():
-        deployed = _build_platform()
+        platform = build_platform()
+        deployed = Deployment(clients=platform.clients, platform=platform)
         for priority, name in enumerate(("sales", "ops"), start=1):
-            _add_app(deployed, name, priority * 10)
-        _deploy_scaler_stack(deployed)
+            deployed.app_objects[name] = add_awake_app(platform, name, priority=priority * 10, path=f"/{name}/*")
+            deployed.apps[name] = parse_app(deployed.app_objects[name])
         yield deployed
 
 
@@ -120,43 +150,3 @@ def cli(capsys):
 
 def now_minute() -> datetime:
     return datetime.now(UTC).replace(second=0, microsecond=0)
-
-
-def _build_platform() -> Deployment:
-    platform = build_platform()
-    return Deployment(clients=platform.clients, platform=platform)
-
-
-def _add_app(deployed: Deployment, name: str, priority: int) -> None:
-    """An awake app: desired 1, rule on the service, a healthy target, range [1, 2], woken two hours ago."""
-    deployed.app_objects[name] = add_awake_app(deployed.platform, name, priority=priority, path=f"/{name}/*")
-    deployed.apps[name] = parse_app(deployed.app_objects[name])
-
-
-def _deploy_scaler_stack(deployed: Deployment) -> None:
-    """The scaler function with ZERODASH_APPS, and a stack whose output names it (moto needs one resource)."""
-    iam = boto3.client("iam", region_name=REGION)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    role = iam.create_role(RoleName="scaler", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return {}\n")
-    apps = list(deployed.app_objects.values())
-    boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName=FUNCTION,
-        Runtime="python3.12",
-        Role=role,
-        Handler="handler.handler",
-        Code={"ZipFile": code.getvalue()},
-        Environment={"Variables": {"ZERODASH_APPS": json.dumps(apps)}},
-    )
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {"ScalerFunctionName": {"Value": FUNCTION}},
-    }
-    boto3.client("cloudformation", region_name=REGION).create_stack(StackName=STACK, TemplateBody=json.dumps(template))

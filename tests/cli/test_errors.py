@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
-
-from tests.cli.conftest import FUNCTION, REGION
+from tests.cli.conftest import APPS_PATH, REGION
+from tests.moto_apps import put_app_object
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,7 +17,7 @@ def test_an_unknown_app_is_an_error_that_lists_the_apps(deployment, cli):
 
     assert code == 2
     assert out == ""
-    assert err.strip() == "zerodash: error: unknown app 'salse'; the apps of ZeroDash-Scaler are: sales, ops"
+    assert err.strip() == f"zerodash: error: unknown app 'salse'; the apps under {APPS_PATH} are: ops, sales"
 
 
 def test_no_credentials_is_a_one_line_error_with_exit_code_2(cli, monkeypatch, tmp_path):
@@ -62,23 +61,81 @@ def test_no_region_is_a_one_line_error_with_exit_code_2(aws_env, cli, monkeypatc
     assert err.strip().startswith("zerodash: error: no AWS region: pass --region")
 
 
-def test_a_missing_stack_is_named_with_a_hint_to_deploy_it(deployment, cli):
-    code, _, err = cli("--stack-prefix", "Staging", "status")
+def test_no_apps_under_the_path_names_the_path_and_region_with_a_hint(empty_platform, cli):
+    code, out, err = cli("status")
 
-    assert code == 1
+    assert (code, out) == (1, "")
     assert err.strip() == (
-        "zerodash: error: stack Staging-Scaler not found in us-east-1: deploy it first "
-        "(`cdk deploy Staging-Scaler`), or pass --stack-prefix / --region for another deployment"
+        f"zerodash: error: no apps under {APPS_PATH} in us-east-1: deploy first, or pass --stack-prefix/--region"
     )
 
 
-def test_an_aws_error_is_one_line_with_its_code_and_message(deployment, cli):
-    boto3.client("lambda", region_name=REGION).delete_function(FunctionName=FUNCTION)
-
-    code, _, err = cli("status")
+def test_another_stack_prefix_reads_another_path(deployment, cli):
+    code, _, err = cli("--stack-prefix", "Staging", "status")
 
     assert code == 1
-    assert err.startswith("zerodash: error: AWS GetFunctionConfiguration failed: ResourceNotFoundException: ")
+    assert err.strip().startswith("zerodash: error: no apps under /zerodash/Staging/apps/ in us-east-1")
+
+
+def test_a_broken_app_object_is_an_error_row_and_the_other_apps_still_show(deployment, cli):
+    put_app_object(deployment.platform, {"name": "broken", "cluster": "zd"})
+
+    code, out, _ = cli("status")
+
+    assert code == 1
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:4]}
+    assert rows == {"broken": "ERROR", "ops": "AWAKE", "sales": "AWAKE"}
+    assert "broken: invalid app object:" in out and "missing" in out
+
+
+def test_waking_an_app_whose_object_is_broken_says_why_in_one_line(deployment, cli):
+    put_app_object(deployment.platform, {"name": "broken", "cluster": "zd"})
+
+    code, out, err = cli("wake", "broken")
+
+    assert (code, out) == (1, "")
+    assert err.startswith(f"zerodash: error: the app object of 'broken' ({APPS_PATH}broken) is invalid: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_other_apps_still_work_when_one_app_object_is_broken(deployment, cli):
+    put_app_object(deployment.platform, {"name": "broken"})
+
+    code, out, _ = cli("sleep", "sales")
+
+    assert code == 0
+    assert out.startswith("sales: AWAKE -> SLEEPING")
+
+
+def test_an_app_whose_listener_rule_is_gone_is_an_error_row_and_the_other_apps_still_show(deployment, cli):
+    deployment.clients.elbv2.delete_rule(RuleArn=deployment.apps["sales"].rule_arn)
+
+    code, out, _ = cli("status")
+
+    assert code == 1
+    states = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:3]}
+    assert states == {"ops": "AWAKE", "sales": "ERROR"}
+    assert f"sales: listener rule {deployment.apps['sales'].rule_arn} not found" in out
+
+
+def test_an_aws_error_is_one_line_with_its_code_and_message(deployment, cli):
+    lost = {**deployment.app_objects["sales"], "name": "lost", "cluster": "gone"}
+    put_app_object(deployment.platform, lost)
+
+    code, out, err = cli("wake", "lost")
+
+    assert (code, out) == (1, "")
+    assert err.startswith("zerodash: error: AWS DescribeServices failed: ClusterNotFoundException: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_service_is_one_line_naming_it(deployment, cli):
+    deployment.clients.ecs.delete_service(cluster="zd", service="sales", force=True)
+
+    code, _, err = cli("sleep", "sales")
+
+    assert code == 1
+    assert err.startswith("zerodash: error: sales: ECS service sales not found in ")
     assert len(err.strip().splitlines()) == 1
 
 
