@@ -67,7 +67,8 @@ image: ## Build the container image (docker if it runs, else buildah)
 
 bench: $(BIN)/.installed ## Benchmarks: speed and memory vs the article's way (needs apt's wrk), scale-to-zero simulation
 	for b in startup memory callbacks load; do PYTHONPATH=. $(BIN)/python -m bench.perf.$$b || exit 1; done
-	$(BIN)/python bench/simulate.py
+	PYTHONPATH=.:lambdas $(BIN)/python -m bench.simulate
+	PYTHONPATH=.:lambdas $(BIN)/python -m bench.wake_budget
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .ruff_cache .build

@@ -1,13 +1,17 @@
-"""Generate the two request traces the simulation replays (fixed seed, so the CSVs are reproducible).
+"""Generate the request traces the simulation replays (fixed seed, so the CSVs are reproducible).
 
-    python bench/make_traces.py            # writes bench/traces/office.csv and bench/traces/public.csv
+    python bench/make_traces.py     # writes bench/traces/office.csv, public.csv and scanner.csv
 
-Columns: timestamp (UTC, ISO 8601), session (empty for bots), method, path, user_agent, accept.
-office  an internal dashboard, March 2024: on weekdays a handful of people open it between 09:00 and
-        17:00 UTC, mostly around a morning stand-up and an afternoon review, and click around for a few
-        minutes (Dash callbacks). No bots (internal).
-public  a public app, March 2024: a trickle of daytime visitors, a few bursts after the link is shared,
-        crawlers (Googlebot, Bingbot, link previews) and an uptime monitor every 15 minutes.
+Columns (bench/README.md): timestamp (UTC, ISO 8601), session (a person whose browser runs JavaScript;
+empty for any other client), method, path, user_agent, accept, and optionally host (empty: the load
+balancer's name; "ip": a bare address, as scanners of address ranges send).
+office   an internal dashboard, March 2024: on weekdays a handful of people open it between 09:00 and
+         17:00 UTC, mostly around a morning stand-up and an afternoon review, and click around for a few
+         minutes (Dash callbacks). No bots (internal).
+public   a public app, March 2024: a trickle of daytime visitors, a few bursts after the link is shared,
+         crawlers (Googlebot, Bingbot, link previews) and an uptime monitor every 15 minutes.
+scanner  nobody but scanners, March 2024, day and night: browser-like and unknown User-Agents probing
+         common exploit paths (GET and POST), most at the load balancer's bare addresses, some at its name.
 """
 
 from __future__ import annotations
@@ -30,7 +34,37 @@ BOTS = (
     "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
 )
 MONITOR = "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)"
-Row = tuple[str, str, str, str, str, str]
+Row = tuple[str, ...]
+SCANNER_AGENTS = (
+    BROWSER,
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0",
+    "",
+    "Mozilla/5.0 zgrab/0.x",
+    "Mozilla/5.0 (compatible; CensysInspect/1.1; +https://about.censys.io/)",
+    "Expanse, a Palo Alto Networks company, searches across the global IPv4 space multiple times per day",
+    "masscan/1.3 (https://github.com/robertdavidgraham/masscan)",
+    "l9explore/1.2.2",
+    "Go-http-client/1.1",
+)
+SCANNER_PATHS = (
+    "/",
+    "/.env",
+    "/.git/config",
+    "/wp-login.php",
+    "/wp-admin/setup-config.php",
+    "/xmlrpc.php",
+    "/cgi-bin/luci/;stok=/locale",
+    "/cgi-bin/.%2e/.%2e/bin/sh",
+    "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php",
+    "/actuator/health",
+    "/boaform/admin/formLogin",
+    "/HNAP1",
+    "/_dash-update-component",
+    "/_dash-layout",
+    "/favicon.ico",
+)
 
 
 def stamp(moment: datetime) -> str:
@@ -91,11 +125,29 @@ def public(rng: random.Random) -> list[Row]:
     return rows
 
 
+def scanner(rng: random.Random) -> list[Row]:
+    rows: list[Row] = []
+    end = START + timedelta(days=DAYS)
+    moment = START
+    while moment < end:  # a scan every 20 minutes on average, day and night
+        moment += timedelta(minutes=rng.expovariate(1 / 20))
+        agent = rng.choice(SCANNER_AGENTS)
+        host = "ip" if rng.random() < 0.7 else ""
+        for index in range(rng.randint(1, 8)):
+            method = "POST" if rng.random() < 0.2 else "GET"
+            accept = rng.choice(("*/*", HTML, JSON, "text/html"))
+            rows.append(
+                (stamp(moment + timedelta(seconds=index)), "", method, rng.choice(SCANNER_PATHS), agent, accept, host)
+            )
+    return rows
+
+
 def write(path: Path, rows: list[Row]) -> None:
     rows = sorted(row for row in rows if row[0] < stamp(START + timedelta(days=DAYS)))
+    header = ("timestamp", "session", "method", "path", "user_agent", "accept")
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(("timestamp", "session", "method", "path", "user_agent", "accept"))
+        writer.writerow(header + (("host",) if any(len(row) > len(header) for row in rows) else ()))
         writer.writerows(rows)
 
 
@@ -104,6 +156,7 @@ def main() -> None:
     folder.mkdir(exist_ok=True)
     write(folder / "office.csv", office(random.Random(SEED)))
     write(folder / "public.csv", public(random.Random(SEED + 1)))
+    write(folder / "scanner.csv", scanner(random.Random(SEED + 2)))
 
 
 if __name__ == "__main__":

@@ -1,271 +1,271 @@
-"""Replay a request trace through ZeroDash's real decision function and waker classification, and
-compare it with always-on tasks and with Compute Studio's idle policy. Prints a Markdown table.
+"""Replay request traces on the AWS twin (tests/twin) with ZeroDash's real scaler and waker, next to an
+always-on deployment and Compute Studio's idle policy, and print one table (or JSON lines).
 
-    python bench/simulate.py bench/traces/office.csv bench/traces/public.csv [--start-seconds 60]
+    PYTHONPATH=.:lambdas python -m bench.simulate [TRACE.csv ...] [--json] [--seed N] [--jobs N]
 
-Model (the same for every policy):
-- Task size 0.5 vCPU / 1 GB (ZeroDash's default) for all three policies, so only the policy differs.
-  Fargate on-demand, us-east-1, Linux/x86: $0.04048 per vCPU-hour and $0.004445 per GB-hour (AWS
-  Fargate pricing page; unchanged since the January 2019 price cut, checked November 2026).
-  Billing is modelled from the moment a task is requested until it is stopped.
-- A task is healthy `--start-seconds` after it is requested (default 60 s: image pull + health check).
-- People who see a holding page wait on it (it reloads every 5 s) and carry on once the app is up:
-  the rest of their session shifts by the wait. People who get an error retry once the app is up.
-- ZeroDash: the scaler runs every 60 s with the default policy (idle 15 min, min awake 5 min, 1 task)
-  and sees complete minutes only (CloudWatch's minute of lag); the waker classifies each request with
-  the real `waker.classify` and wakes the app on page loads and callbacks, not on bots or probes.
-- Always-on: 2 tasks around the clock (the article's setup), never an error.
-- Compute Studio: every 15 min, stop the app if there was no page load or ping (any request from a
-  browser) in the last 30 min. A stopped app has no holding page: requests to it fail (bare 503s /
-  failed page loads) and the first one starts it, as a visit to the app's page does there.
+Model, the same for every policy: the twin's documented behaviour of ELB, ECS on Fargate, Application Auto
+Scaling, CloudWatch and Lambda, with its timings (tests/twin/timings.py); one app of 0.5 vCPU / 1 GB; a
+row with a session is a person whose browser runs JavaScript (the holding page's script included), a row
+without one a client that runs nothing (bench/README.md). Prices: zerodash/prices.py.
+
+- Always on: 2 tasks all month behind the app's rule (the article's setup), no scaler.
+- Compute Studio: the rule always on the service; every 15 minutes the app is stopped if nothing reached
+  it for 30 minutes; a request to a stopped app fails (the load balancer's 503) and starts it, as a visit
+  did there. No holding page, no bot filter.
+- ZeroDash: the deployment as infra builds it, the real Lambdas on the twin, with and without blockBots.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import heapq
+import json
+import os
+import statistics
 import sys
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.twin.browser import Row, Visits, replay
+from tests.twin.lambdas import capture_logs
+from tests.twin.world import AppSetup, World
+from zerodash.prices import HOURS_PER_MONTH, PRICES
 
-from common.facts import Facts, RuleTarget
-from common.policy import Policy
-from scaler.decision import decide
-from scaler.traffic import Traffic
-from waker.classify import Kind, classify, request_from_event
-from zerodash.prices import PRICES
-
-VCPU_HOUR = PRICES.fargate_vcpu_hour  # one price table for the project: zerodash/prices.py
-GB_HOUR = PRICES.fargate_gb_hour
 TASK_VCPU, TASK_GB = 0.5, 1.0
-REFRESH_SECONDS = 5
-SCALER_PERIOD = 60
-MINUTE = timedelta(minutes=1)
+TRACES = Path(__file__).parent / "traces"
+DEFAULT_TRACES = (TRACES / "office.csv", TRACES / "public.csv", TRACES / "scanner.csv")
 
 
 @dataclass(frozen=True)
-class Hit:
-    at: datetime
-    session: str
-    kind: Kind
-
-
-@dataclass
 class Result:
-    name: str
-    task_seconds: float = 0.0
-    cold_starts: int = 0
-    holding_pages: int = 0
-    deferred_callbacks: int = 0
-    errors: int = 0
-    human_requests: int = 0
-
-    @property
-    def task_hours(self) -> float:
-        return self.task_seconds / 3600
-
-    @property
-    def cost(self) -> float:
-        return self.task_hours * (TASK_VCPU * VCPU_HOUR + TASK_GB * GB_HOUR)
-
-
-def read_trace(path: Path) -> list[Hit]:
-    hits = []
-    with path.open() as handle:
-        for row in csv.DictReader(handle):
-            event = {
-                "httpMethod": row["method"],
-                "path": row["path"],
-                "headers": {"user-agent": row["user_agent"], "accept": row["accept"]},
-            }
-            if row["method"] == "POST":
-                event["headers"]["sec-fetch-mode"] = "cors"
-            at = datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00"))
-            hits.append(Hit(at=at, session=row["session"], kind=classify(request_from_event(event))))
-    return sorted(hits, key=lambda hit: hit.at)
+    trace: str
+    policy: str
+    task_hours: float
+    fargate_cost: float
+    cloudwatch_cost: float
+    cold_starts: int
+    wake_p50_seconds: float | None
+    wake_p95_seconds: float | None
+    human_requests: int
+    human_alb_errors: int
+    sessions_cut: int
+    nonhuman_wakes: int
+    holding_pages: int
+    callbacks_answered_503: int
+    control_plane_calls_per_hour: float
+    wall_seconds: float
 
 
-def span(hits: list[Hit]) -> tuple[datetime, datetime]:
+def read_trace(path: Path) -> list[Row]:
+    """The trace CSV (bench/README.md); `host` is optional."""
+    with path.open(newline="") as handle:
+        rows = [
+            Row(
+                at=datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00")).timestamp(),
+                session=row["session"],
+                method=row["method"].upper(),
+                path=row["path"],
+                user_agent=row["user_agent"],
+                accept=row["accept"],
+                host=row.get("host") or "",
+            )
+            for row in csv.DictReader(handle)
+        ]
+    return sorted(rows, key=lambda row: row.at)
+
+
+def span(rows: Sequence[Row]) -> tuple[datetime, datetime]:
     """The whole calendar month(s) the trace covers, so every policy is billed for the same time."""
-    start = hits[0].at.replace(day=1, hour=0, minute=0, second=0)
-    last = hits[-1].at
-    end = (last.replace(day=28, hour=0, minute=0, second=0) + timedelta(days=4)).replace(day=1)
+    start = datetime.fromtimestamp(rows[0].at, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last = datetime.fromtimestamp(rows[-1].at, UTC)
+    end = (last.replace(day=28, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=4)).replace(day=1)
     return start, end
 
 
-def always_on(hits: list[Hit], tasks: int = 2) -> Result:
-    start, end = span(hits)
-    humans = sum(1 for hit in hits if hit.kind.wakes)
+def always_on(world: World) -> None:
+    app = world.apps["dashboard"]
+    scalable = world.autoscaling.targets[f"service/zerodash/{app.service.name}"]
+    scalable.min_capacity = scalable.max_capacity = 2
+    world.ecs.set_desired(app.service, 2, cause="deploy")
+    app.rule.actions = [{"Type": "forward", "TargetGroupArn": app.service_group.arn}]
+    app.rule.routing = [(world.sim.time, app.rule.actions)]
+    world.elb._refresh_use()
+
+
+def compute_studio(world: World, *, check_minutes: int = 15, idle_minutes: int = 30) -> None:
+    app = world.apps["dashboard"]
+    app.rule.actions = [{"Type": "forward", "TargetGroupArn": app.service_group.arn}]
+    app.rule.routing = [(world.sim.time, app.rule.actions)]
+    world.elb._refresh_use()
+    scalable = world.autoscaling.targets[f"service/zerodash/{app.service.name}"]
+    scalable.min_capacity, scalable.max_capacity = 0, 1
+    group = app.service_group.full_name
+
+    def start_on_request() -> None:
+        if app.service.desired == 0:
+            world.ecs.set_desired(app.service, 1, cause="a request")
+
+    app.service_group.on_unserved = start_on_request
+
+    def check() -> None:
+        now = world.sim.time
+        quiet = world.cloudwatch.raw_sum("AWS/ApplicationELB", "RequestCount", group, now - idle_minutes * 60, now)
+        unserved = app.service_group.unserved_since(now - idle_minutes * 60)
+        if app.service.desired and quiet == 0 and not unserved:
+            world.ecs.set_desired(app.service, 0, cause="idle check")
+        world.sim.after(check_minutes * 60, check)
+
+    world.sim.after(check_minutes * 60, check)
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    block_bots: bool
+    scaler: bool
+    prepare: Callable[[World], None] | None = None
+
+
+POLICIES = (
+    Policy("Always on, 2 tasks", block_bots=False, scaler=False, prepare=always_on),
+    Policy("Compute Studio (15 min check, 30 min idle)", block_bots=False, scaler=False, prepare=compute_studio),
+    Policy("ZeroDash with blockBots=false", block_bots=False, scaler=True),
+    Policy("ZeroDash defaults", block_bots=True, scaler=True),
+)
+
+
+def simulate(
+    trace: str, rows: Sequence[Row], policy: Policy, *, seed: int, window: tuple[datetime, datetime] | None = None
+) -> Result:
+    """One policy over one trace, billed over `window` (default: the trace's whole calendar months)."""
+    started = time.perf_counter()
+    start, end = window or span(rows)
+    world = World(start=start, apps=(AppSetup(),), seed=seed, block_bots=policy.block_bots, scaler=policy.scaler)
+    if policy.prepare is not None:
+        policy.prepare(world)
+    with capture_logs(world):
+        visits = replay(world, rows)
+        world.sim.run_until(end)
+    if world.sim.crashed:  # a bug of the twin or of the code under test: no figure from this run is worth printing
+        raise RuntimeError(
+            f"{trace}, {policy.name}: {world.sim.crashed[0].name} crashed: {world.sim.crashed[0].error!r}"
+        )
+    hours = (end - start).total_seconds() / 3600
+    return _result(trace, policy.name, world, visits, end.timestamp(), hours, time.perf_counter() - started)
+
+
+def _simulate_file(path: Path, policy_index: int, seed: int) -> Result:
+    return simulate(path.stem, read_trace(path), POLICIES[policy_index], seed=seed)
+
+
+def _run_all(runs: Sequence[tuple[Path, int, int]], jobs: int) -> Iterator[Result]:
+    if jobs <= 1:
+        yield from (_simulate_file(*run) for run in runs)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_simulate_file, *run) for run in runs]
+        yield from (future.result() for future in futures)
+
+
+def _result(trace: str, policy: str, world: World, visits: Visits, end: float, hours: float, wall: float) -> Result:
+    task_hours = world.ecs.task_seconds(end) / 3600
+    custom_hours = len(world.cloudwatch.custom_metric_hours)
+    cloudwatch = (
+        world.cloudwatch.metrics_requested * PRICES.get_metric_data_metric
+        + custom_hours * PRICES.custom_metric_month / HOURS_PER_MONTH
+    )
+    wakes = sorted(visits.wake_seconds)
+    woken = [
+        event
+        for event in world.events
+        if event.kind == "desired" and event.details["before"] == 0 and event.details.get("cause") != "deploy"
+    ]
     return Result(
-        f"Always on, {tasks} tasks", task_seconds=tasks * (end - start).total_seconds(), human_requests=humans
+        trace=trace,
+        policy=policy,
+        task_hours=round(task_hours, 1),
+        fargate_cost=round(task_hours * (TASK_VCPU * PRICES.fargate_vcpu_hour + TASK_GB * PRICES.fargate_gb_hour), 2),
+        cloudwatch_cost=round(cloudwatch, 2),
+        cold_starts=len(woken),
+        wake_p50_seconds=round(statistics.median(wakes), 1) if wakes else None,
+        wake_p95_seconds=round(_percentile(wakes, 0.95), 1) if wakes else None,
+        human_requests=visits.human_requests,
+        human_alb_errors=visits.human_alb_errors,
+        sessions_cut=visits.sessions_cut,
+        nonhuman_wakes=sum(1 for event in woken if event.details.get("client") == "other"),
+        holding_pages=visits.holding_pages,
+        callbacks_answered_503=visits.callbacks_unavailable,
+        control_plane_calls_per_hour=round(world.calls.total / hours, 1),
+        wall_seconds=round(wall, 1),
     )
 
 
-class Replay:
-    """Requests in time order; a session that waits for a start is shifted by the wait."""
-
-    def __init__(self, hits: Iterable[Hit]) -> None:
-        self.queue = [(hit.at, index, hit, timedelta(0)) for index, hit in enumerate(hits)]
-        heapq.heapify(self.queue)
-        self.shift: dict[str, timedelta] = defaultdict(timedelta)
-
-    def delay(self, session: str, until: timedelta) -> None:
-        if session:
-            self.shift[session] = max(self.shift[session], until)
-
-    def pop_until(self, limit: datetime) -> Iterable[tuple[datetime, Hit]]:
-        while self.queue and self.queue[0][0] < limit:
-            at, index, hit, applied = heapq.heappop(self.queue)
-            wanted = self.shift[hit.session] if hit.session else timedelta(0)
-            if wanted > applied:
-                heapq.heappush(self.queue, (hit.at + wanted, index, hit, wanted))
-                continue
-            yield at, hit
+def _percentile(values: Sequence[float], share: float) -> float:
+    index = min(len(values) - 1, max(0, round(share * (len(values) - 1))))
+    return values[index]
 
 
-def zerodash(hits: list[Hit], start_seconds: float, *, bot_rule: bool = False, policy: Policy | None = None) -> Result:
-    """`bot_rule`: bot user agents never reach the service, as with the default `blockBots` listener rules."""
-    policy = policy or Policy()
-    name = "ZeroDash defaults (blockBots)" if bot_rule else "ZeroDash with blockBots=false"
-    result = Result(name, human_requests=sum(1 for hit in hits if hit.kind.wakes))
-    start, end = span(hits)
-    facts = Facts(desired_count=0, rule_target=RuleTarget.WAKER, healthy_targets=0, capacity_range=(0, 0))
-    ready_at: datetime | None = None
-    service: dict[datetime, float] = defaultdict(float)
-    waker: dict[datetime, float] = defaultdict(float)
-    wakes: dict[datetime, float] = defaultdict(float)
-    replay = Replay(hits)
-    tick = start
-    while tick < end:
-        next_tick = tick + timedelta(seconds=SCALER_PERIOD)
-        for at, hit in replay.pop_until(next_tick):
-            minute = at.replace(second=0, microsecond=0)
-            healthy = ready_at is not None and at >= ready_at
-            if bot_rule and not hit.kind.wakes:
-                waker[minute] += 1
-                continue
-            if facts.rule_target is RuleTarget.SERVICE:
-                if facts.desired_count == 0 or not healthy:
-                    result.errors += hit.kind.wakes
-                service[minute] += 1
-                continue
-            waker[minute] += 1
-            if not hit.kind.wakes:
-                continue
-            wakes[minute] += 1
-            if facts.desired_count == 0:
-                facts = replace(
-                    facts, desired_count=policy.min_tasks, capacity_range=policy.awake_range, awake_since=at
-                )
-                ready_at, result.cold_starts = at + timedelta(seconds=start_seconds), result.cold_starts + 1
-            if at >= ready_at:
-                facts = replace(facts, rule_target=RuleTarget.SERVICE, healthy_targets=1)
-                continue  # redirected to the app (pages) or retried at once (callbacks)
-            wait = ready_at - at
-            reload = timedelta(seconds=REFRESH_SECONDS * -(-wait.total_seconds() // REFRESH_SECONDS))
-            replay.delay(hit.session, replay.shift[hit.session] + reload)
-            if hit.kind is Kind.PAGE:
-                result.holding_pages += 1
-            else:
-                result.deferred_callbacks += 1
-        # The scaler at next_tick, seeing only complete minutes.
-        healthy = ready_at is not None and next_tick >= ready_at
-        facts = replace(facts, healthy_targets=1 if healthy and facts.desired_count else 0)
-        visible = next_tick.replace(second=0) - MINUTE
-        traffic = Traffic(
-            service={m: c for m, c in service.items() if m <= visible},
-            waker={m: c for m, c in waker.items() if m <= visible},
-            wakes={m: c for m, c in wakes.items() if m <= visible},
-        )
-        decision = decide(facts, traffic, policy, next_tick)
-        if decision.desired_count == 0:
-            ready_at = None
-        elif decision.desired_count:
-            ready_at, result.cold_starts = next_tick + timedelta(seconds=start_seconds), result.cold_starts + 1
-        facts = replace(
-            facts,
-            desired_count=facts.desired_count if decision.desired_count is None else decision.desired_count,
-            rule_target=decision.rule_target or facts.rule_target,
-            capacity_range=decision.capacity_range or facts.capacity_range,
-            awake_since=decision.stamp_awake_since or facts.awake_since,
-        )
-        result.task_seconds += facts.desired_count * SCALER_PERIOD
-        tick = next_tick
-    return result
+COLUMNS = (
+    ("trace", "trace"),
+    ("policy", "policy"),
+    ("task_hours", "task-hours"),
+    ("fargate_cost", "Fargate"),
+    ("cloudwatch_cost", "CloudWatch"),
+    ("cold_starts", "cold starts"),
+    ("wake_p50_seconds", "wake p50 s"),
+    ("wake_p95_seconds", "wake p95 s"),
+    ("human_alb_errors", "human requests answered by an ALB error"),
+    ("sessions_cut", "sessions cut off by a sleep"),
+    ("nonhuman_wakes", "wakes started by non-humans"),
+    ("control_plane_calls_per_hour", "control-plane calls / h"),
+)
 
 
-def compute_studio(hits: list[Hit], start_seconds: float, check_minutes: int = 15, idle_minutes: int = 30) -> Result:
-    result = Result("Compute Studio (15 min check, 30 min idle)", human_requests=sum(1 for h in hits if h.kind.wakes))
-    start, end = span(hits)
-    running, ready_at, last_activity = False, None, start
-    replay = Replay(hits)
-    tick = start
-    while tick < end:
-        next_tick = tick + timedelta(seconds=SCALER_PERIOD)
-        for at, hit in replay.pop_until(next_tick):
-            if hit.kind.wakes:
-                last_activity = at
-            if running and at >= ready_at:
-                continue
-            if hit.kind.wakes:
-                result.errors += 1
-                if not running:
-                    running, ready_at, result.cold_starts = (
-                        True,
-                        at + timedelta(seconds=start_seconds),
-                        1 + result.cold_starts,
-                    )
-                replay.delay(hit.session, replay.shift[hit.session] + (ready_at - at) + timedelta(seconds=10))
-        minutes = int((next_tick - start).total_seconds() // 60)
-        if running and minutes % check_minutes == 0 and next_tick - last_activity >= timedelta(minutes=idle_minutes):
-            running, ready_at = False, None
-        result.task_seconds += SCALER_PERIOD if running else 0
-        tick = next_tick
-    return result
-
-
-def table(rows: list[tuple[str, Result]]) -> str:
+def table(results: Sequence[Result]) -> str:
     lines = [
-        "| trace | policy | task-hours | Fargate cost | cold starts | requests that saw the holding page "
-        "| callbacks answered 503 + Retry-After | requests answered with an error |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| " + " | ".join(title for _, title in COLUMNS) + " |",
+        "|" + "|".join("---" if index < 2 else "---:" for index in range(len(COLUMNS))) + "|",
     ]
-    for trace, result in rows:
-        lines.append(
-            f"| {trace} | {result.name} | {result.task_hours:.1f} | ${result.cost:.2f} | {result.cold_starts} "
-            f"| {result.holding_pages} | {result.deferred_callbacks} | {result.errors} |"
-        )
+    for result in results:
+        cells = []
+        for key, _ in COLUMNS:
+            value = getattr(result, key)
+            if key.endswith("_cost"):
+                cells.append(f"${value:.2f}")
+            else:
+                cells.append("-" if value is None else str(value))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    folder = Path(__file__).parent / "traces"
-    parser.add_argument("traces", nargs="*", type=Path, default=[folder / "office.csv", folder / "public.csv"])
-    parser.add_argument("--start-seconds", type=float, default=60.0, help="Fargate start to healthy (default 60)")
+    parser.add_argument("traces", nargs="*", type=Path, default=list(DEFAULT_TRACES))
+    parser.add_argument("--json", action="store_true", help="one JSON object per trace and policy, for scripts")
+    parser.add_argument("--seed", type=int, default=1, help="the twin's random seed (timings, draws)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="simulations run in parallel")
     args = parser.parse_args(argv)
-    rows = []
-    for path in args.traces:
-        hits = read_trace(path)
-        rows += [
-            (path.stem, always_on(hits)),
-            (path.stem, compute_studio(hits, args.start_seconds)),
-            (path.stem, zerodash(hits, args.start_seconds)),
-            (path.stem, zerodash(hits, args.start_seconds, bot_rule=True)),
-        ]
-    print(table(rows))
-    start, end = span(read_trace(args.traces[0]))
-    print(
-        f"\n{(end - start).days} days per trace, task 0.5 vCPU / 1 GB, start {args.start_seconds:.0f} s, "
-        f"us-east-1 on-demand ${VCPU_HOUR}/vCPU-h + ${GB_HOUR}/GB-h."
-    )
+    missing = [str(path) for path in args.traces if not path.is_file()]
+    if missing:
+        parser.error(f"no such trace file: {', '.join(missing)}")
+    runs = [(path, index, args.seed) for path in args.traces for index in range(len(POLICIES))]
+    results = []
+    for result in _run_all(runs, args.jobs):  # in order, each printed as soon as it and those before it are done
+        results.append(result)
+        if args.json:
+            print(json.dumps(asdict(result)), flush=True)
+        else:
+            print(f"{result.trace}: {result.policy}: {result.wall_seconds} s", file=sys.stderr, flush=True)
+    if not args.json:
+        print(table(results))
+        print(
+            f"\nOne app, 0.5 vCPU / 1 GB, us-east-1 on-demand prices; the twin's timings: tests/twin/timings.py "
+            f"(seed {args.seed})."
+        )
     return 0
 
 
