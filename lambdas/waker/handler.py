@@ -276,11 +276,12 @@ def answer(get_runtime: Callable[[], Runtime], event: dict[str, Any]) -> dict[st
             raise
         request = request_from_event(event)
         emit({"level": "WARNING", "action": "cold start failed", "error": f"{type(error).__name__}: {error}"})
-        if classify(request) is Kind.PAGE:
-            return responses.holding_page(render_retry_page(), multi_value=request.multi_value)
-        return responses.json_unavailable(
-            "Starting; retry shortly.", RETRY_PAGE_SECONDS, multi_value=request.multi_value
-        )
+        kind, multi = classify(request), request.multi_value
+        if kind is Kind.PAGE:
+            return responses.holding_page(render_retry_page(), multi_value=multi)
+        if kind is Kind.STATUS:  # the page's script keeps polling, and asks for the wake again
+            return responses.json_answer(200, _unknown_status(expected_seconds=0), multi_value=multi)
+        return responses.json_unavailable("Starting; retry shortly.", RETRY_PAGE_SECONDS, multi_value=multi)
     return handle(runtime, event)
 
 

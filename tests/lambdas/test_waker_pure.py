@@ -7,9 +7,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 
 from common.facts import TaskStatus
 from waker.classify import Kind, classify, request_from_event
+from waker.handler import answer
 from waker.page import Step, current_step, render_failure_page, render_holding_page, status_body
 from waker.responses import json_unavailable, resend
 from waker.token import TOKEN_SECONDS, check, mint
@@ -252,3 +254,16 @@ def test_responses_use_multi_value_headers_when_the_request_did():
 
 def test_every_waker_response_names_the_waker():
     assert json_unavailable("x", 5, multi_value=False)["headers"]["X-ZeroDash-Waker"] == "1"
+
+
+def test_a_cold_start_that_cannot_reach_aws_still_answers_every_kind_of_request():
+    def throttled():
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetParameter")
+
+    page = answer(throttled, event(path="/ops/"))
+    status = answer(throttled, event(path="/ops/_zerodash/status", headers={**NAVIGATE, "accept": "*/*"}))
+    callback = answer(throttled, event(method="POST", path="/ops/_dash-update-component"))
+
+    assert page["statusCode"] == 200 and 'http-equiv="refresh"' in page["body"]
+    assert json.loads(status["body"])["state"] == "UNKNOWN"
+    assert callback["statusCode"] == 503 and callback["headers"]["Retry-After"] == "3"
