@@ -29,17 +29,15 @@ from common.lifecycle import (
     ASLEEP_RANGE,
     DOZE_MINUTES,
     Decision,
-    PointRule,
     SetDesired,
     SetRange,
     Stamp,
     State,
-    Step,
     may_send_back,
     recent_wake_failure,
     state_of,
 )
-from common.marks import ASLEEP_SINCE, VISITED_AT, format_time
+from common.marks import ASLEEP_SINCE, format_time
 from common.route import Route
 
 WAKE_REASON = "operator: zerodash wake"
@@ -82,8 +80,7 @@ def _wake_from_zero(clients: Clients, app: AppSpec, facts: Facts, now: datetime)
             "visitors get the failure page, this wake tries again."
         )
     # The rule back on the waker first if it drifted, as the scaler's own wakes do.
-    fix: tuple[Step, ...] = () if facts.route is Route.WAKER else (PointRule(Route.WAKER),)
-    decision = lifecycle.wake(facts, app, now, WAKE_REASON, fix)
+    decision = lifecycle.wake(facts, app, now, WAKE_REASON, lifecycle.rule_to_waker(facts))
     apply(clients, app, facts, decision)
     policy = app.policy
     notes += [
@@ -99,17 +96,14 @@ def _wake_from_zero(clients: Clients, app: AppSpec, facts: Facts, now: datetime)
 
 def _send_back(clients: Clients, app: AppSpec, facts: Facts, now: datetime) -> Outcome:
     """A dozing app: what the waker does for a visitor (the visit marked, then the rule to the service)."""
-    visit = Stamp(((VISITED_AT, format_time(now)),))
     if may_send_back(facts, app, now):
-        decision = Decision(
-            before=State.DOZING, state=State.AWAKE, reason=WAKE_REASON, steps=(visit, PointRule(Route.SERVICE))
-        )
+        decision = lifecycle.send_back(facts, now, WAKE_REASON)
         note = (
             "its tasks were still running: the listener rule is back on the service, and the visit keeps it "
             f"awake for at least {app.policy.idle_minutes} min."
         )
     else:
-        decision = Decision(before=State.DOZING, state=State.WAKING, reason=WAKE_REASON, steps=(visit,))
+        decision = lifecycle.visit(facts, now, WAKE_REASON)
         why = "no healthy target" if not facts.healthy_targets else "the doze is about to end"
         note = (
             f"{why}, so the rule stays on the waker: the visit mark makes the scaler's next run move it to the "
@@ -128,7 +122,7 @@ def sleep(clients: Clients, app: AppSpec, now: datetime) -> Outcome:
         return Outcome(before=before, after=before, actions=(), facts=facts, notes=tuple(notes))
     steps = (
         Stamp(((ASLEEP_SINCE, format_time(now)),)),
-        *(() if facts.route is Route.WAKER else (PointRule(Route.WAKER),)),
+        *lifecycle.rule_to_waker(facts),
         SetRange(ASLEEP_RANGE),
         SetDesired(0),
     )

@@ -26,7 +26,7 @@ from enum import Enum
 
 from common.apps import AppSpec
 from common.facts import Facts
-from common.marks import AWAKE_SINCE, WakeFailure, format_time
+from common.marks import AWAKE_SINCE, VISITED_AT, WakeFailure, format_time
 from common.route import Route
 
 ASLEEP_RANGE = (0, 0)
@@ -127,6 +127,24 @@ def _describe(step: Step) -> str:
     if isinstance(step, PointRule):
         return f"rule={step.route.value}"
     return "tag " + ",".join(key.removeprefix("zerodash:") for key, _ in step.tags)
+
+
+def rule_to_waker(facts: Facts) -> tuple[Step, ...]:
+    """The step that puts the rule back on the waker, unless it is there already."""
+    return () if facts.route is Route.WAKER else (PointRule(Route.WAKER),)
+
+
+def visit(facts: Facts, now: datetime, reason: str) -> Decision:
+    """A person reached a dozing app: the mark ends the doze, and the scaler counts it as activity at once."""
+    steps = (Stamp(((VISITED_AT, format_time(now)),)),)
+    return Decision(before=state_of(facts), state=State.WAKING, reason=reason, steps=steps)
+
+
+def send_back(facts: Facts, now: datetime, reason: str) -> Decision:
+    """The rule to the service, for a visitor of a dozing app (the visit marked first) or of a finished wake.
+    Only when may_send_back allows it."""
+    marked = visit(facts, now, reason).steps if state_of(facts) is State.DOZING else ()
+    return Decision(before=state_of(facts), state=State.AWAKE, reason=reason, steps=(*marked, PointRule(Route.SERVICE)))
 
 
 def wake(facts: Facts, app: AppSpec, now: datetime, reason: str, before_steps: tuple[Step, ...] = ()) -> Decision:

@@ -36,6 +36,7 @@ from common.lifecycle import (
     Step,
     doze_deadline,
     recent_wake_failure,
+    rule_to_waker,
     state_of,
     wake,
     wake_deadline,
@@ -66,7 +67,7 @@ def decide(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> Decis
 
 
 def _sleeping(facts: Facts, app: AppSpec, now: datetime) -> Decision:
-    fix = () if facts.route is Route.WAKER else (PointRule(Route.WAKER),)
+    fix = rule_to_waker(facts)
     failure = recent_wake_failure(facts, now)
     verified = facts.marks.verified_task_definition
     if app.policy.keep_warm_at(now) and failure is None:
@@ -92,8 +93,9 @@ def _waking(facts: Facts, app: AppSpec, now: datetime) -> Decision:
     if deadline is not None and now >= deadline:
         return fail_wake(facts, app, now, stopped_reasons=())
     reason = "waking, no healthy target yet" if facts.route is Route.WAKER else "rule drifted, waking"
-    fix = () if facts.route is Route.WAKER else (PointRule(Route.WAKER),)
-    return Decision(before=State.WAKING, state=State.WAKING, reason=reason, steps=(*stamp, *range_fix, *fix))
+    return Decision(
+        before=State.WAKING, state=State.WAKING, reason=reason, steps=(*stamp, *range_fix, *rule_to_waker(facts))
+    )
 
 
 def fail_wake(facts: Facts, app: AppSpec, now: datetime, *, stopped_reasons: tuple[str, ...]) -> Decision:
@@ -104,7 +106,7 @@ def fail_wake(facts: Facts, app: AppSpec, now: datetime, *, stopped_reasons: tup
         Stamp(((WAKE_FAILED, wake_failure_value(failure)), (ASLEEP_SINCE, format_time(now)))),
         SetRange(ASLEEP_RANGE),
         SetDesired(0),
-        *(() if facts.route is Route.WAKER else (PointRule(Route.WAKER),)),
+        *rule_to_waker(facts),
     )
     return Decision(
         before=State.WAKING,

@@ -34,17 +34,15 @@ from common.emf import emit, log_record
 from common.facts import Facts
 from common.lifecycle import (
     FAILED_WAKE_COOLDOWN_MINUTES,
-    Decision,
-    PointRule,
-    Stamp,
     State,
     may_send_back,
     recent_wake_failure,
+    send_back,
     state_of,
+    visit,
     wake,
     wake_deadline,
 )
-from common.marks import VISITED_AT, format_time
 from common.retry import WAKER_RETRIES, is_retryable
 from common.route import Route
 from waker import responses
@@ -187,7 +185,7 @@ def _wake(runtime: Runtime, request: Request, log: dict[str, Any]) -> dict[str, 
         state = State.WAKING
     elif state is State.DOZING and not may_send_back(facts, app, now):
         # Too close to the scaler's deadline to move the rule: the mark makes its next run keep the app.
-        runtime.change(facts, _visit(facts, now))
+        runtime.change(facts, visit(facts, now, "a visitor"))
         log["action"] = "visit marked"
     elif state in (State.DOZING, State.WAKING):
         state = state_of(_send_back(runtime, log, facts))
@@ -225,20 +223,12 @@ def _send_back(runtime: Runtime, log: dict[str, Any], fresh: Facts | None = None
     now = runtime.now()
     if not may_send_back(facts, runtime.app, now):
         return facts
-    dozing = state_of(facts) is State.DOZING
-    steps = (*(_visit(facts, now).steps if dozing else ()), PointRule(Route.SERVICE))
-    runtime.change(facts, Decision(before=state_of(facts), state=State.AWAKE, reason="a visitor", steps=steps))
+    runtime.change(facts, send_back(facts, now, "a visitor"))
     log["action"] = "rule->service"
     started = facts.marks.wake_started
-    if not dozing and started is not None:
+    if state_of(facts) is not State.DOZING and started is not None:
         log.setdefault("metrics", {})["WakeSeconds"] = (now - started).total_seconds()
     return replace(facts, route=Route.SERVICE)
-
-
-def _visit(facts: Facts, now: datetime) -> Decision:
-    return Decision(
-        before=state_of(facts), state=state_of(facts), reason="visit", steps=(Stamp(((VISITED_AT, format_time(now)),)),)
-    )
 
 
 def _failure(facts: Facts, app: AppSpec, now: datetime) -> str | None:
