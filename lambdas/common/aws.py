@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -26,6 +26,7 @@ from common.facts import (
     target_states,
     task_statuses,
 )
+from common.paging import chunks, pages
 from common.retry import CallBudget, RetryingClient, RetryPolicy
 from common.route import Route, forward_action, read_route
 
@@ -34,8 +35,6 @@ SERVICES_PER_CALL = 10  # DescribeServices
 SCALABLE_TARGETS_PER_CALL = 50  # DescribeScalableTargets ResourceIds
 RULES_PER_CALL = 20  # DescribeRules RuleArns
 TASKS_PER_CALL = 100  # DescribeTasks
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,10 +91,6 @@ def make_clients(session: Any = None, *, policy: RetryPolicy, budget: CallBudget
         secrets=session.client("secretsmanager", config=config),
     )
     return with_retries(raw, policy=policy, sleep=time.sleep, budget=budget)
-
-
-def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [items[index : index + size] for index in range(0, len(items), size)]
 
 
 # Reads --------------------------------------------------------------------------------------------------
@@ -164,21 +159,16 @@ def read_capacity_ranges(clients: Clients, apps: Sequence[AppSpec]) -> dict[str,
     by_id = {app.scalable_target_id: app for app in apps}
     ranges: dict[str, tuple[int, int]] = {}
     for batch in chunks(list(by_id), SCALABLE_TARGETS_PER_CALL):
-        kwargs: dict[str, Any] = {
-            "ServiceNamespace": "ecs",
-            "ResourceIds": list(batch),
-            "ScalableDimension": SCALABLE_DIMENSION,
-        }
-        while True:
-            response = clients.autoscaling.describe_scalable_targets(**kwargs)
-            for target in response["ScalableTargets"]:
+        for page in pages(
+            clients.autoscaling.describe_scalable_targets,
+            ServiceNamespace="ecs",
+            ResourceIds=list(batch),
+            ScalableDimension=SCALABLE_DIMENSION,
+        ):
+            for target in page["ScalableTargets"]:
                 app = by_id.get(target["ResourceId"])
-                capacity = capacity_range_of([target])
-                if app is not None and capacity is not None:
-                    ranges[app.name] = capacity
-            if not response.get("NextToken"):
-                break
-            kwargs["NextToken"] = response["NextToken"]
+                if app is not None:
+                    ranges[app.name] = capacity_range_of(target)
     return ranges
 
 

@@ -94,10 +94,9 @@ def target_states(descriptions: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(str(item.get("TargetHealth", {}).get("State", "unknown")) for item in descriptions)
 
 
-def capacity_range_of(targets: Iterable[Mapping[str, Any]]) -> tuple[int, int] | None:
-    for target in targets:
-        return (int(target["MinCapacity"]), int(target["MaxCapacity"]))
-    return None
+def capacity_range_of(target: Mapping[str, Any]) -> tuple[int, int]:
+    """A DescribeScalableTargets entry's (min, max)."""
+    return (int(target["MinCapacity"]), int(target["MaxCapacity"]))
 
 
 def task_statuses(tasks: Iterable[Mapping[str, Any]]) -> tuple[TaskStatus, ...]:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from common.apps import AppSpec, AppSpecError, parse_app_json
+from common.paging import pages
 
 PARAMETERS_PER_PAGE = 10  # GetParametersByPath's maximum
 
@@ -34,18 +35,13 @@ def load_apps(ssm: Any, path: str) -> tuple[tuple[AppSpec, ...], tuple[BrokenApp
     """Every app object under `path`, and the parameters that did not parse (sorted by name)."""
     apps: list[AppSpec] = []
     broken: list[BrokenApp] = []
-    kwargs: dict[str, Any] = {"Path": path, "Recursive": False, "MaxResults": PARAMETERS_PER_PAGE}
-    while True:
-        page = ssm.get_parameters_by_path(**kwargs)
+    for page in pages(ssm.get_parameters_by_path, Path=path, Recursive=False, MaxResults=PARAMETERS_PER_PAGE):
         for parameter in page.get("Parameters", []):
             name = str(parameter["Name"])
             try:
                 apps.append(_parse(str(parameter["Value"]), name))
             except AppSpecError as error:
                 broken.append(BrokenApp(name=name.rsplit("/", 1)[-1], error=str(error)))
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
     seen: set[str] = set()
     unique = []
     for app in sorted(apps, key=lambda item: item.name):

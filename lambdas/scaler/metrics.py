@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.apps import AppSpec
+from common.paging import chunks, pages
 from scaler.traffic import Traffic
 
 MAX_QUERIES_PER_CALL = 500
@@ -73,7 +74,7 @@ def build_queries(apps: Sequence[AppSpec]) -> list[dict[str, Any]]:
 
 
 def batches(queries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    return [list(queries[i : i + MAX_QUERIES_PER_CALL]) for i in range(0, len(queries), MAX_QUERIES_PER_CALL)]
+    return [list(batch) for batch in chunks(queries, MAX_QUERIES_PER_CALL)]
 
 
 def parse_results(apps: Sequence[AppSpec], results: Iterable[Mapping[str, Any]]) -> dict[str, Traffic]:
@@ -107,18 +108,16 @@ def fetch_traffic(cloudwatch: Any, apps: Sequence[AppSpec], start: datetime, end
     """Every app's traffic from [start, end): one GetMetricData call per MAX_QUERIES_PER_CALL queries, all pages."""
     if not apps:
         return {}
-    results: list[dict[str, Any]] = []
-    for batch in batches(build_queries(apps)):
-        kwargs: dict[str, Any] = {
-            "MetricDataQueries": batch,
-            "StartTime": start,
-            "EndTime": end,
-            "ScanBy": "TimestampAscending",
-        }
-        while True:
-            page = cloudwatch.get_metric_data(**kwargs)
-            results.extend(page.get("MetricDataResults", []))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
+    results = [
+        result
+        for batch in batches(build_queries(apps))
+        for page in pages(
+            cloudwatch.get_metric_data,
+            MetricDataQueries=batch,
+            StartTime=start,
+            EndTime=end,
+            ScanBy="TimestampAscending",
+        )
+        for result in page.get("MetricDataResults", [])
+    ]
     return parse_results(apps, results)
