@@ -6,7 +6,7 @@ for every app), so the CLI sees an app exactly as the scaler's next run will. If
 or cluster deleted by hand makes the whole call fail), the CLI reads that resource per app, so only the broken
 app gets an ERROR row.
 
-Time to sleep follows scaler.decision.decide:
+Time to sleep follows scaler.decision.decide (the same doze_holds):
 - AWAKE: the scaler starts dozing at its first run once idleMinutes have passed since the end of the last
   minute with a request (and since the last visit the waker marked), and minAwakeMinutes since the wake; the
   tasks stop DOZE_MINUTES after that.
@@ -36,6 +36,7 @@ from common.lifecycle import (
     state_of,
 )
 from common.registry import BrokenApp
+from scaler.decision import doze_holds
 from scaler.metrics import EXTRA_MINUTES, floor_minute
 from scaler.metrics import fetch_traffic as read_traffic
 from scaler.traffic import MINUTE, Traffic
@@ -91,24 +92,6 @@ def fetch_traffic(clients: Clients, apps: Sequence[AppSpec], now: datetime, minu
     return read_traffic(clients.cloudwatch, apps, end - timedelta(minutes=minutes + 1), end)
 
 
-def doze_at(facts: Facts, traffic: Traffic, app: AppSpec) -> datetime | None:
-    """The earliest moment the scaler may start dozing an awake app (keep-warm aside); None: already may.
-
-    scaler.decision keeps the app awake while a minute ending after now - idleMinutes had requests, while a
-    visit the waker marked is younger than idleMinutes, and within minAwakeMinutes of the wake."""
-    policy = app.policy
-    idle = timedelta(minutes=policy.idle_minutes)
-    moments = []
-    last = traffic.last_request()  # the END of the last minute with a request
-    if last is not None:
-        moments.append(last + idle)
-    if facts.marks.visited_at is not None:
-        moments.append(facts.marks.visited_at + idle)
-    if facts.marks.wake_started is not None:
-        moments.append(facts.marks.wake_started + timedelta(minutes=policy.min_awake_minutes))
-    return max(moments, default=None)
-
-
 @dataclass(frozen=True)
 class SleepTime:
     minutes_to_doze: float | None
@@ -133,7 +116,7 @@ def sleep_time(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> S
         deadline = doze_deadline(facts)
         assert deadline is not None  # DOZING means the mark is there
         return SleepTime(None, _minutes(deadline - now), None)
-    dozes = max(now, doze_at(facts, traffic, app) or now)
+    dozes = max(now, doze_holds(facts, traffic, app).until or now)
     return SleepTime(_minutes(dozes - now), _minutes(dozes + timedelta(minutes=DOZE_MINUTES) - now), None)
 
 

@@ -20,6 +20,7 @@ Per state, the scaler:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from common.apps import AppSpec
@@ -142,22 +143,51 @@ def _awake(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> Decis
     )
 
 
+@dataclass(frozen=True)
+class DozeHolds:
+    """Until when recent activity keeps an awake app from dozing (None: no such activity).
+
+    requests: idleMinutes after the end of the last minute with requests; visit: idleMinutes after a visit
+    the waker marked; wake: minAwakeMinutes after the wake began. The CLI's "sleeps in" reads them too.
+    """
+
+    requests: datetime | None
+    visit: datetime | None
+    wake: datetime | None
+
+    @property
+    def until(self) -> datetime | None:
+        return max((moment for moment in (self.requests, self.visit, self.wake) if moment is not None), default=None)
+
+
+def doze_holds(facts: Facts, traffic: Traffic, app: AppSpec) -> DozeHolds:
+    idle = timedelta(minutes=app.policy.idle_minutes)
+    last, visited, started = traffic.last_request(), facts.marks.visited_at, facts.marks.wake_started
+    return DozeHolds(
+        requests=None if last is None else last + idle,
+        visit=None if visited is None else visited + idle,
+        wake=None if started is None else started + timedelta(minutes=app.policy.min_awake_minutes),
+    )
+
+
 def _keep_awake_reason(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> str | None:
     policy = app.policy
-    window_start = now - timedelta(minutes=policy.idle_minutes)
-    started = facts.marks.wake_started
-    visited = facts.marks.visited_at
+    holds = doze_holds(facts, traffic, app)
     if not traffic.complete:
         return "metrics incomplete, not sleeping"
-    if traffic.requests_since(window_start) > 0:
+    if _holds(holds.requests, now):
         return f"requests in the last {policy.idle_minutes} min"
-    if visited is not None and visited > window_start:
+    if _holds(holds.visit, now):
         return f"a visitor at the waker in the last {policy.idle_minutes} min"
     if policy.keep_warm_at(now):
         return "keep-warm window"
-    if started is not None and now - started < timedelta(minutes=policy.min_awake_minutes):
+    if _holds(holds.wake, now):
         return f"awake less than {policy.min_awake_minutes} min"
     return None
+
+
+def _holds(until: datetime | None, now: datetime) -> bool:
+    return until is not None and now < until
 
 
 def _dozing(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> Decision:
