@@ -316,7 +316,7 @@ class AppWaker(Construct):
         for statement in app.control_statements():
             role.add_to_policy(statement)
         role.add_to_policy(register_scalable_target_statement(self))
-        # The holding page's live step (lambdas/common/aws.py read_progress) and the rule's current target.
+        # The holding page's live step (lambdas/waker/runtime.py Runtime.step) and the rule's current target.
         for statement in task_statements(self, app.cluster):
             role.add_to_policy(statement)
         role.add_to_policy(

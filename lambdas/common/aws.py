@@ -23,7 +23,6 @@ from common.facts import (
     capacity_range_of,
     healthy_count,
     service_view,
-    target_states,
     task_statuses,
 )
 from common.paging import chunks, pages
@@ -205,11 +204,6 @@ def read_tasks(clients: Clients, app: AppSpec, *, stopped: bool = False) -> tupl
     for batch in chunks(arns, TASKS_PER_CALL):
         tasks.extend(clients.ecs.describe_tasks(cluster=app.cluster, tasks=list(batch))["tasks"])
     return task_statuses(tasks)
-
-
-def read_progress(clients: Clients, app: AppSpec) -> tuple[tuple[TaskStatus, ...], tuple[str, ...]]:
-    """The service's tasks and its targets' health states, for the holding page's live step."""
-    return read_tasks(clients, app), target_states(read_target_health(clients, app))
 
 
 def stopped_reasons(clients: Clients, app: AppSpec) -> tuple[str, ...]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from common.apply import apply
 from common.apps import AppSpec
-from common.aws import Clients, read_facts, read_progress
-from common.facts import Facts
+from common.aws import Clients, read_facts, read_target_health, read_tasks
+from common.facts import Facts, healthy_count, target_states
 from common.lifecycle import Decision
 from common.registry import load_app
 from common.retry import WAKER_CALL_BUDGET_SECONDS, CallBudget
@@ -25,6 +25,7 @@ class Cached:
     """Reads kept for CACHE_SECONDS within one Lambda instance."""
 
     facts: tuple[datetime, Facts] | None = None
+    target_states: tuple[datetime, tuple[str, ...]] | None = None  # from the same read as facts' health
     progress: tuple[datetime, Step] | None = None
 
     def fresh(self, entry: tuple[datetime, Any] | None, now: datetime) -> Any:
@@ -47,15 +48,23 @@ class Runtime:
         now = self.now()
         facts = None if fresh else self.cached.fresh(self.cached.facts, now)
         if facts is None:
-            facts = read_facts(self.clients, self.app)
+            facts = read_facts(self.clients, self.app, with_health=False)
+            health = read_target_health(self.clients, self.app)
+            facts = replace(facts, healthy_targets=healthy_count(health))
             self.cached.facts = (now, facts)
+            self.cached.target_states = (now, target_states(health))
         return facts
 
     def step(self) -> Step:
+        """The holding page's step; the targets' states come from the health read behind `facts` if fresh."""
         now = self.now()
         step = self.cached.fresh(self.cached.progress, now)
         if step is None:
-            step = current_step(*read_progress(self.clients, self.app))
+            states = self.cached.fresh(self.cached.target_states, now)
+            if states is None:
+                states = target_states(read_target_health(self.clients, self.app))
+                self.cached.target_states = (now, states)
+            step = current_step(read_tasks(self.clients, self.app), states)
             self.cached.progress = (now, step)
         return step
 

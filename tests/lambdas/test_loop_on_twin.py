@@ -365,3 +365,16 @@ def test_scaler_runs_are_one_minute_apart_at_one_second_of_the_minute():
 
     assert all(later - earlier == pytest.approx(60.0) for earlier, later in itertools.pairwise(starts))
     assert timedelta(seconds=starts[0] - T0) < timedelta(minutes=1)
+
+
+def test_a_status_poll_reads_target_health_once_for_its_state_and_its_step():
+    world = World(start=START, scaler=False)
+    world.start_awake("dashboard")  # one task asked for, the rule still on the waker: waking
+    world.sim.run_for(10)
+    status = HttpRequest("GET", "/_zerodash/status", world.host, {"user-agent": BROWSER, "accept": "*/*"})
+    before = world.calls.counts["elbv2.DescribeTargetHealth"]
+
+    answer = act(world, lambda: world.request(status))
+
+    assert json.loads(answer.body)["state"] == "WAKING"
+    assert world.calls.counts["elbv2.DescribeTargetHealth"] - before == 1
