@@ -87,22 +87,12 @@ def span(rows: Sequence[Row]) -> tuple[datetime, datetime]:
 
 
 def always_on(world: World) -> None:
-    app = world.apps["dashboard"]
-    scalable = world.autoscaling.targets[f"service/zerodash/{app.service.name}"]
-    scalable.min_capacity = scalable.max_capacity = 2
-    world.ecs.set_desired(app.service, 2, cause="deploy")
-    app.rule.actions = [{"Type": "forward", "TargetGroupArn": app.service_group.arn}]
-    app.rule.routing = [(world.sim.time, app.rule.actions)]
-    world.elb._refresh_use()
+    world.deploy("dashboard", capacity=(2, 2), desired=2, rule_to_service=True)
 
 
 def compute_studio(world: World, *, check_minutes: int = 15, idle_minutes: int = 30) -> None:
+    world.deploy("dashboard", capacity=(0, 1), desired=0, rule_to_service=True)
     app = world.apps["dashboard"]
-    app.rule.actions = [{"Type": "forward", "TargetGroupArn": app.service_group.arn}]
-    app.rule.routing = [(world.sim.time, app.rule.actions)]
-    world.elb._refresh_use()
-    scalable = world.autoscaling.targets[f"service/zerodash/{app.service.name}"]
-    scalable.min_capacity, scalable.max_capacity = 0, 1
     group = app.service_group.full_name
 
     def start_on_request() -> None:

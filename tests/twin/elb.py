@@ -233,6 +233,12 @@ class Elb(Api):
         self._refresh_use()
         return rule
 
+    def deploy_rule(self, rule: Rule, actions: list[dict[str, Any]]) -> None:
+        """A rule's actions as a deploy creates them: in force at once (no earlier routing to replace)."""
+        rule.actions = actions
+        rule.routing = [(self.sim.time, actions)]
+        self._refresh_use()
+
     # API ----------------------------------------------------------------------------------------------
 
     def describe_rules(self, RuleArns: list[str]) -> dict[str, Any]:

@@ -345,11 +345,20 @@ class World:
         return response
 
     def start_awake(self, name: str) -> None:
-        """Deploy `name` awake, as a first deploy leaves it: one task, then the rule on its healthy target."""
+        """Deploy `name` as a first deploy leaves it: minTasks asked for, the rule still on the waker (the waker
+        or the scaler moves it once a target is healthy)."""
+        setup = self.apps[name].setup
+        self.deploy(name, capacity=(setup.min_tasks, setup.max_tasks), desired=setup.min_tasks)
+
+    def deploy(self, name: str, *, capacity: tuple[int, int], desired: int, rule_to_service: bool = False) -> None:
+        """What a CloudFormation deploy sets for `name`: the scalable target's range, the desired count, and with
+        `rule_to_service` the app's rule forwarding to its service (an always-on template, no waker)."""
         app = self.apps[name]
         scalable = self.autoscaling.targets[f"service/{CLUSTER}/{app.service.name}"]
-        scalable.min_capacity, scalable.max_capacity = app.setup.min_tasks, app.setup.max_tasks
-        self.ecs.set_desired(app.service, app.setup.min_tasks, cause="deploy")
+        scalable.min_capacity, scalable.max_capacity = capacity
+        self.ecs.set_desired(app.service, desired, cause="deploy")
+        if rule_to_service:
+            self.elb.deploy_rule(app.rule, [{"Type": "forward", "TargetGroupArn": app.service_group.arn}])
 
     def log_event(self, kind: str, **details: Any) -> None:
         actor = self.sim.current
