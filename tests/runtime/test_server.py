@@ -1,0 +1,129 @@
+"""The runtime around an app written for "/": served under the prefix, /health, robots.txt, debug off, the
+attention script on Dash pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.runtime.conftest import FIXTURES, LoadFixture, ServeFixture, write_app
+from zerodash_runtime.debug import force_debug_off
+
+
+def test_a_dash_app_written_for_root_answers_under_the_prefix(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    page = client.get("/sales/")
+    layout = client.get("/sales/_dash-layout")
+
+    assert (page.status_code, layout.status_code) == (200, 200)
+    assert '"requests_pathname_prefix":"\\u002fsales\\u002f"' in page.get_data(as_text=True)
+
+
+def test_the_dash_app_is_not_reachable_outside_its_prefix(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    assert client.get("/_dash-layout").status_code == 404
+
+
+def test_dash_pages_paths_and_links_come_out_under_the_prefix(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "pages", URL_PREFIX="/sales/")
+
+    layout = client.get("/sales/_dash-layout").get_data(as_text=True).replace("\\u002f", "/")
+
+    assert client.get("/sales/other").status_code == 200
+    assert re.findall(r'"href":"([^"]*)"', layout) == ["/sales/", "/sales/other"]
+
+
+def test_the_runtime_answers_health_inside_the_prefix(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", ({"status": "loading", "reason": "loading a.csv"}, 503), URL_PREFIX="/sales/")
+
+    response = client.get("/sales/health")
+
+    assert (response.status_code, response.json) == (503, {"status": "loading", "reason": "loading a.csv"})
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_app_with_its_own_health_keeps_it_and_builds_links_under_the_prefix(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "flask_own_health", ({"status": "ok"}, 200), URL_PREFIX="/sales/")
+
+    assert client.get("/sales/health").json == {"status": "own"}
+    assert client.get("/sales/").get_data(as_text=True) == "hello from flask, health at /sales/health"
+
+
+def test_a_health_path_outside_the_prefix_is_answered_there(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/", HEALTH_PATH="/ping")
+
+    assert client.get("/ping").json == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/robots.txt", "/sales/robots.txt"])
+def test_robots_txt_disallows_everything_at_the_root_and_in_the_prefix(serve: ServeFixture, path: str) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    response = client.get(path)
+
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "User-agent: *\nDisallow: /\n")
+
+
+def test_debug_stays_off_whatever_the_environment_says(load: LoadFixture) -> None:
+    loaded = load(FIXTURES / "ticker", FLASK_DEBUG="1", DASH_DEBUG="true")
+    loaded.dash.enable_dev_tools(debug=True)  # what `app.run(debug=True)` would have switched on
+
+    force_debug_off(dash=loaded.dash, flask=loaded.flask)
+
+    assert loaded.flask.debug is False
+    assert not any(loaded.dash._dev_tools[key] for key in ("ui", "props_check", "serve_dev_bundles", "hot_reload"))
+
+
+def test_a_callback_error_does_not_send_a_traceback_to_the_browser(serve: ServeFixture, tmp_path: Path) -> None:
+    write_app(
+        tmp_path,
+        "from dash import Dash, Input, Output, html\n"
+        "app = Dash(__name__)\n"
+        "app.layout = html.Div([html.Button(id='b'), html.Div(id='o')])\n"
+        "@app.callback(Output('o', 'children'), Input('b', 'n_clicks'))\n"
+        "def boom(n):\n    raise RuntimeError('secret detail')\n",
+    )
+    client = serve(tmp_path, DASH_DEBUG="true")
+    body = {
+        "output": "o.children",
+        "outputs": {"id": "o", "property": "children"},
+        "inputs": [{"id": "b", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["b.n_clicks"],
+    }
+
+    response = client.post("/_dash-update-component", json=body)
+
+    assert response.status_code == 500
+    assert "secret detail" not in response.get_data(as_text=True)
+
+
+def test_a_dash_page_loads_the_attention_script_before_the_renderer(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/", ATTENTION_SECONDS="120")
+
+    scripts = re.findall(r'<script src="([^"]*)"', client.get("/sales/").get_data(as_text=True))
+    attention = next(index for index, src in enumerate(scripts) if "_zerodash/attention.js" in src)
+    renderer = next(index for index, src in enumerate(scripts) if "dash_renderer" in src)
+
+    assert attention < renderer
+    assert scripts[attention].startswith("/sales/_zerodash/attention.js?v=")
+    assert scripts[attention].endswith("&idle=120")
+
+
+def test_the_attention_script_is_served_inside_the_prefix(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    response = client.get("/sales/_zerodash/attention.js")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert b"_dash-update-component" in response.data
+
+
+def test_a_flask_app_gets_no_attention_script(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "flask_own_health", URL_PREFIX="/sales/")
+
+    assert client.get("/sales/_zerodash/attention.js").status_code == 404

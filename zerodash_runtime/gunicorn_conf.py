@@ -1,0 +1,44 @@
+"""gunicorn settings for app.py apps (a 0.5 vCPU, 1 GiB Fargate task by default); measured in bench/."""
+
+import os
+
+from zerodash_runtime.logs import logconfig_dict as _logconfig_dict
+from zerodash_runtime.settings import RuntimeSettings
+
+_settings = RuntimeSettings.from_env()
+
+bind = f"0.0.0.0:{_settings.port}"
+
+# The master imports the app and loads its data once, before it listens and forks (zerodash_runtime/wsgi.py):
+# the worker shares the loaded pages copy-on-write. One worker with threads: half a vCPU cannot run two
+# processes' Python at once, so a second worker adds no throughput there, only its own heap and a second reload
+# of every dataset. WEB_CONCURRENCY raises it for bigger tasks.
+preload_app = True
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+worker_class = "gthread"
+threads = 4
+
+timeout = 30
+graceful_timeout = 20  # within ECS's 30 s stopTimeout, so in-flight requests finish before SIGKILL
+# Longer than the ALB's 60 s idle timeout: the ALB must be the side that closes idle connections, or it may
+# send a request on a connection gunicorn has just closed and answer the visitor with a 502.
+keepalive = 75
+
+# The control socket (for gunicornc) is of no use in a Fargate task and would need a writable $HOME.
+control_socket_disable = True
+
+# Workers heartbeat through a file in this directory; /dev/shm stays writable with a read-only root filesystem
+# and no /tmp volume (gunicorn otherwise exits with "No usable temporary directory").
+worker_tmp_dir = "/dev/shm"
+
+# Every log line JSON on stdout, the access log included (logconfig_dict enables it; accesslog stays unset so
+# gunicorn adds no plain-text handler of its own).
+logconfig_dict = _logconfig_dict(_settings.app_name, _settings.log_level)
+loglevel = _settings.log_level.lower()
+access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker):
+    from zerodash_runtime import wsgi  # imported by the master already (preload_app): nothing loads twice
+
+    wsgi.start_in_worker()
