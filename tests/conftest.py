@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DATA = REPO_ROOT / "data" / "sample" / "gapminder.csv"
+SAMPLE_DATA = REPO_ROOT / "examples" / "population" / "data" / "gapminder.csv"
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +17,8 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def sample_data() -> Path:
-    """The committed gapminder sample (`python -m dashapp.sample_data data/sample/gapminder.csv` writes it)."""
-    assert SAMPLE_DATA.is_file(), f"{SAMPLE_DATA} is missing: run python -m dashapp.sample_data {SAMPLE_DATA}"
+    """The population example's committed gapminder sample (its sample_data.py writes it)."""
+    assert SAMPLE_DATA.is_file(), (
+        f"{SAMPLE_DATA} is missing: run `python sample_data.py data/gapminder.csv` in examples/population"
+    )
     return SAMPLE_DATA

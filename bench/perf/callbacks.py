@@ -34,10 +34,10 @@ def main() -> None:
     rows = []
     with bench_s3() as (s3, directory):
         names = countries(directory / "big.csv")
-        env = s3.env("big.csv")
 
         port = procs.free_port()
-        article = procs.start(procs.article_command(), env, port, directory / "article.log")
+        article_env = procs.article_env(s3, "big.csv")
+        article = procs.start(procs.article_command(), article_env, port, directory / "article.log")
         try:
             procs.seconds_to_first_200(article, "/")
             baseline = loadgen.callbacks(article.base_url, names, directory, args.seconds, args.connections)
@@ -48,7 +48,10 @@ def main() -> None:
         for workers in (1, 2):
             port = procs.free_port()
             ours = procs.start(
-                procs.zerodash_command(port), {**env, "WEB_CONCURRENCY": str(workers)}, port, directory / "zerodash.log"
+                procs.zerodash_command(port),
+                {**procs.zerodash_env(s3, "big.csv"), "WEB_CONCURRENCY": str(workers)},
+                port,
+                directory / "zerodash.log",
             )
             try:
                 procs.seconds_to_first_200(ours, "/health")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SAMPLE_CSV = Path(__file__).resolve().parents[2] / "data" / "sample" / "gapminder.csv"
+SAMPLE_CSV = Path(__file__).resolve().parents[2] / "examples" / "population" / "data" / "gapminder.csv"
 COPIES_PER_COUNTRY = 100
 YEAR_BLOCKS = 10
 YEARS_PER_BLOCK = 60

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.perf.dataset import write_datasets
-from scripts.local_s3 import LocalS3, local_s3
+from zerodash.local_s3 import LocalS3, local_s3
 
 BUCKET = "zerodash-bench"
 

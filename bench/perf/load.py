@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from bench.perf.harness import BUCKET, bench_s3
-from bench.perf.procs import REPO_ROOT
+from bench.perf.procs import POPULATION_APP, REPO_ROOT
 from bench.perf.table import markdown_table, ratio
 
 # Each child imports what it needs first and reports its peak RSS before the load as well, so the table can
@@ -30,16 +30,19 @@ Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current R
 way, bucket, key = sys.argv[1:]
 import pandas as pd
 from io import StringIO
-from dashapp.data import REQUIRED_COLUMNS, fetch_dataset, s3_client
-from dashapp.population import PopulationData
-client = s3_client()
+from zerodash_runtime.data import Dataset, s3
+from dataset import COLUMNS  # the population example's (examples/population is on PYTHONPATH)
+from population import PopulationData
+client = s3.client()
 before = peak_mib()
 start = time.perf_counter()
 if way == "article":
     df = pd.read_csv(StringIO(client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")))
     rows = len(df)
 else:
-    data = PopulationData(fetch_dataset(bucket, key, s3=client, columns=REQUIRED_COLUMNS).frame)
+    dataset = Dataset(key, columns=COLUMNS)  # s3://BUCKET_NAME/DATA_PREFIX + key, as the app reads it
+    dataset.load()
+    data = PopulationData(dataset.frame())
     rows = data.rows
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "peak_mib": peak_mib(), "before_mib": before, "rows": rows}))
@@ -56,7 +59,7 @@ def measure(way: str, key: str, env: dict[str, str]) -> dict[str, float]:
     output = subprocess.run(
         [sys.executable, "-c", CHILD, way, BUCKET, key],
         cwd=REPO_ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
+        env={**os.environ, **env, "PYTHONPATH": f"{REPO_ROOT}:{POPULATION_APP}"},
         capture_output=True,
         text=True,
         check=True,
@@ -72,7 +75,7 @@ def main() -> None:
     with bench_s3() as (s3, _):
         for _ in range(args.runs):
             for way, key, label in WAYS:
-                results.setdefault(label, []).append(measure(way, key, s3.env(key)))
+                results.setdefault(label, []).append(measure(way, key, s3.env(data_prefix="")))
     article_label = WAYS[0][2]
 
     def median(label: str, field: str) -> float:

@@ -46,12 +46,12 @@ def main() -> None:
         names = countries(directory / "big.csv")
         log = directory / "server.log"
         port = procs.free_port()
-        article = steady_pss(procs.article_command(), s3.env("big.csv"), port, "/", names, log)
+        article = steady_pss(procs.article_command(), procs.article_env(s3, "big.csv"), port, "/", names, log)
         rows.append(["article (Flask dev server, debug, reloader)", "big.csv", f"{article:.0f} MiB", "100%"])
         for key in ("big.csv", "big.parquet"):
             for workers in (1, 2):
                 port = procs.free_port()
-                env = {**s3.env(key), "WEB_CONCURRENCY": str(workers)}
+                env = {**procs.zerodash_env(s3, key), "WEB_CONCURRENCY": str(workers)}
                 ours = steady_pss(procs.zerodash_command(port), env, port, "/health", names, log)
                 rows.append([f"ZeroDash, {workers} worker(s)", key, f"{ours:.0f} MiB", ratio(ours, article)])
     print()

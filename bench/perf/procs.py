@@ -13,7 +13,10 @@ from pathlib import Path
 
 import requests
 
+from zerodash.local_s3 import LocalS3
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+POPULATION_APP = REPO_ROOT / "examples" / "population"
 START_TIMEOUT_S = 120.0
 POLL_INTERVAL_S = 0.02
 
@@ -63,7 +66,7 @@ def seconds_to_first_200(server: Server, path: str) -> float:
         try:
             if requests.get(server.base_url + path, timeout=5).status_code == 200:
                 return time.monotonic() - server.started_at
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy loading: ask again
             pass
         time.sleep(POLL_INTERVAL_S)
     raise TimeoutError(f"{path} did not answer 200 within {START_TIMEOUT_S} s")
@@ -110,6 +113,24 @@ def article_command() -> list[str]:
 
 
 def zerodash_command(port: int, extra: Sequence[str] = ()) -> list[str]:
+    """The population example served by ZeroDash's runtime, as in its container (app directory as cwd)."""
     gunicorn = str(REPO_ROOT / ".venv" / "bin" / "gunicorn")
+    conf = str(REPO_ROOT / "zerodash_runtime" / "gunicorn_conf.py")
     # The CLI's bind overrides the config file's 0.0.0.0: benchmarks listen on loopback only.
-    return [gunicorn, "-c", "dashapp/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", *extra, "dashapp.wsgi:server"]
+    bind = ["--bind", f"127.0.0.1:{port}", "--chdir", str(POPULATION_APP)]
+    return [gunicorn, "-c", conf, *bind, *extra, "zerodash_runtime.wsgi:application"]
+
+
+def article_env(s3: LocalS3, key: str) -> dict[str, str]:
+    """The article's app reads s3://BUCKET_NAME/DATA_KEY."""
+    return {**s3.env(), "DATA_KEY": key}
+
+
+def zerodash_env(s3: LocalS3, key: str) -> dict[str, str]:
+    """The population example reading `key` from the bucket's root (DATA_FILE relative to DATA_PREFIX "")."""
+    return {
+        **s3.env(data_prefix=""),
+        "APP_NAME": "population",
+        "DATA_FILE": key,
+        "PYTHONPATH": str(REPO_ROOT),  # zerodash_runtime, which the image has at /opt/zerodash
+    }

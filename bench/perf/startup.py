@@ -37,14 +37,16 @@ def main() -> None:
     with bench_s3() as (s3, directory):
         for key, article_key in CASES:
             if article_key not in article_times:
+                article_env = procs.article_env(s3, article_key)
                 runs = [
-                    time_to_200(procs.article_command(), s3.env(article_key), port, "/", directory / "a.log")
+                    time_to_200(procs.article_command(), article_env, port, "/", directory / "a.log")
                     for port in (procs.free_port() for _ in range(args.runs))
                 ]
                 article_times[article_key] = statistics.median(runs)
                 print(f"article {article_key}: {[round(run, 2) for run in runs]}", flush=True)
+            ours_env = procs.zerodash_env(s3, key)
             runs = [
-                time_to_200(procs.zerodash_command(port), s3.env(key), port, "/health", directory / "z.log")
+                time_to_200(procs.zerodash_command(port), ours_env, port, "/health", directory / "z.log")
                 for port in (procs.free_port() for _ in range(args.runs))
             ]
             print(f"ZeroDash {key}: {[round(run, 2) for run in runs]}", flush=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dash import Dash, Input, Output
 
-from dashapp.figures import message_figure
-from dashapp.layout import COUNTRY_DROPDOWN_ID, LOADING_MESSAGE, POPULATION_GRAPH_ID
-from dashapp.store import DataState, DataStore, Status
+from dataset import DataState, Status
+from figures import message_figure
+from layout import COUNTRY_DROPDOWN_ID, LOADING_MESSAGE, POPULATION_GRAPH_ID
 
 
 def figure_for_country(state: DataState, country: str | None) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def figure_for_country(state: DataState, country: str | None) -> dict[str, Any]:
     return state.data.figure(country)  # indexed slice, drawn once per country and cached (bounded)
 
 
-def register_callbacks(app: Dash, store: DataStore) -> None:
+def register_callbacks(app: Dash, snapshot: Callable[[], DataState]) -> None:
     # The page already carries the default country's figure, so there is no callback round trip on page load.
     @app.callback(
         Output(POPULATION_GRAPH_ID, "figure"),
@@ -30,4 +31,4 @@ def register_callbacks(app: Dash, store: DataStore) -> None:
         prevent_initial_call=True,
     )
     def update_population_graph(country: str | None) -> dict[str, Any]:
-        return figure_for_country(store.snapshot(), country)
+        return figure_for_country(snapshot(), country)

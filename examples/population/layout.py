@@ -5,8 +5,8 @@ from __future__ import annotations
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from dashapp.population import PopulationData
-from dashapp.store import DataState, Status
+from dataset import DataState, Status
+from population import PopulationData
 
 COUNTRY_DROPDOWN_ID = "country"
 POPULATION_GRAPH_ID = "population-graph"

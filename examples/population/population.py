@@ -1,8 +1,8 @@
-"""The population series per country, indexed once at load so a callback slices instead of filtering.
+"""The population series per country, indexed once per loaded version (the Dataset's `prepare`, in the
+runtime's master before the workers fork) so a callback slices instead of filtering.
 
 Filtering 1.7M rows for one country costs a full scan per request; here the rows are sorted by country and
-year once, and each country maps to the bounds of its slice. Only the columns drawn are kept (two numeric
-arrays and the names), so the loaded CSV's other columns are freed after indexing.
+year once, and each country maps to the bounds of its slice: two numeric arrays in that order and the names.
 """
 
 from __future__ import annotations
@@ -14,17 +14,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashapp.figures import population_figure
+from figures import population_figure
 
 # A figure is ~120 points, a few KB as a dict: 512 of them stay well under 5 MB, and visitors of a
 # dashboard mostly look at the same few countries.
 FIGURE_CACHE_SIZE = 512
+NUMERIC_COLUMNS = ("year", "pop")
+
+
+class DataError(ValueError):
+    """The table cannot be drawn; the message says what is wrong with the file and follows its name (the
+    runtime shows it as "<key>: <message>")."""
 
 
 class PopulationData:
     """Years and populations per country, sorted by year, with a bounded cache of the drawn figures."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
+        _check(frame)
         country = frame["country"].astype("category")
         codes = country.cat.codes.to_numpy()
         years = frame["year"].to_numpy()
@@ -54,3 +61,12 @@ class PopulationData:
     def _draw(self, country: str) -> dict[str, Any]:
         years, pops = self.series(country)
         return population_figure(country, years, pops)
+
+
+def _check(frame: pd.DataFrame) -> None:
+    """The runtime checked the columns are there; what the chart needs of their values is checked here."""
+    if frame.empty:
+        raise DataError("has a header but no data rows: upload a file with at least one row")
+    for column in NUMERIC_COLUMNS:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            raise DataError(f"has non-numeric values in column {column}: year and pop must be numbers")

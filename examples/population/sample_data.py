@@ -1,6 +1,7 @@
-"""Write plotly's bundled gapminder table as CSV: `python -m dashapp.sample_data OUTPUT.csv`.
+"""Write plotly's bundled gapminder table as CSV: `python sample_data.py data/gapminder.csv`.
 
-The committed data/sample/gapminder.csv is this command's output; it is uploaded to the data bucket on deploy.
+The committed data/gapminder.csv is this command's output; the app's data/ directory is uploaded to the data
+bucket on deploy.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def write_gapminder_csv(output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write plotly's gapminder sample data as CSV.")
-    parser.add_argument("output", type=Path, help="where to write the CSV, e.g. data/sample/gapminder.csv")
+    parser.add_argument("output", type=Path, help="where to write the CSV, e.g. data/gapminder.csv")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     write_gapminder_csv(args.output)

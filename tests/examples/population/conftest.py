@@ -1,51 +1,62 @@
-"""Fixtures for the Dash app's tests: a mocked S3 bucket and apps whose data loading has finished."""
+"""Fixtures for the population example: a mocked S3 bucket holding its data, and the app served by the runtime."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import boto3
 import pytest
-from dash import Dash
 from moto import mock_aws
 
-from dashapp.app import create_app
-from dashapp.settings import Settings
-from dashapp.store import DataStore
-from tests.dashapp.helpers import BUCKET, LOAD_TIMEOUT_SECONDS
+from tests.examples.conftest import Served, served_by_runtime
+from tests.examples.population.helpers import BUCKET, DATA_PREFIX, DIRECTORY, csv_bytes
 
-
-@pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials and no endpoint override, so nothing reaches a real AWS account or a local server."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "BUCKET_NAME", "DATA_KEY", "URL_PREFIX"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+# Fake credentials and no endpoint or profile from the caller's shell: nothing reaches a real account.
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+UNSET = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "DATA_FILE", "APP_TITLE")
 
 
 @pytest.fixture
-def s3() -> Iterator[Any]:
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An S3 client on moto with an empty bucket named BUCKET."""
+    for name in UNSET:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
         yield client
 
 
-AppFactory = Callable[..., tuple[Dash, DataStore]]
+Serve = Callable[..., AbstractContextManager[Served]]
 
 
 @pytest.fixture
-def loaded_app() -> AppFactory:
-    """Build an app with `create_app(settings, **kwargs)` and wait until its background load has finished."""
+def serve(s3: Any) -> Serve:
+    """`with serve(url_prefix="/", **env) as served:` the app as the runtime serves it, its data in the bucket."""
 
-    def build(settings: Settings, **kwargs: Any) -> tuple[Dash, DataStore]:
-        store = DataStore()
-        app = create_app(settings, store=store, **kwargs)
-        assert store.wait(LOAD_TIMEOUT_SECONDS), "data loading did not finish"
-        return app, store
+    @contextmanager
+    def run(url_prefix: str = "/", **env: str) -> Iterator[Served]:
+        settings = {
+            "URL_PREFIX": url_prefix,
+            "APP_NAME": "population",
+            "APP_TITLE": "Test population",
+            "BUCKET_NAME": BUCKET,
+            "DATA_PREFIX": DATA_PREFIX,
+            **env,
+        }
+        with served_by_runtime(DIRECTORY, settings) as served:
+            yield served
 
-    return build
+    return run
+
+
+@pytest.fixture
+def dashboard(s3: Any, serve: Serve) -> Iterator[Served]:
+    """The app at "/" with the sample table as its data."""
+    s3.put_object(Bucket=BUCKET, Key=f"{DATA_PREFIX}gapminder.csv", Body=csv_bytes())
+    with serve() as served:
+        yield served

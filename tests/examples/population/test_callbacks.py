@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 
-from dashapp.callbacks import figure_for_country
-from dashapp.layout import COUNTRY_DROPDOWN_ID, LOADING_MESSAGE, POPULATION_GRAPH_ID
-from dashapp.population import PopulationData
-from dashapp.store import DataState, Status
-from tests.dashapp.conftest import AppFactory
-from tests.dashapp.helpers import SAMPLE_FRAME, plotted_values, settings_for
+from tests.examples.conftest import EXAMPLES, Served, imported_from
+from tests.examples.population.conftest import Serve
+from tests.examples.population.helpers import BUCKET, DATA_PREFIX, SAMPLE_FRAME, csv_bytes, plotted_values
+
+with imported_from(EXAMPLES / "population"):
+    from callbacks import figure_for_country
+    from dataset import DataState, Status
+    from layout import COUNTRY_DROPDOWN_ID, LOADING_MESSAGE, POPULATION_GRAPH_ID
+    from population import PopulationData
 
 READY = DataState(Status.READY, data=PopulationData(SAMPLE_FRAME))
 
@@ -58,13 +61,17 @@ def callback_request(country: str | None) -> dict[str, Any]:
 
 @pytest.mark.parametrize("url_prefix", ["/", "/sales/"])
 def test_registered_callback_answers_the_renderer_with_the_countrys_chart(
-    loaded_app: AppFactory, url_prefix: str
+    s3: Any, serve: Serve, url_prefix: str
 ) -> None:
-    app, _ = loaded_app(settings_for("gapminder.csv", url_prefix=url_prefix), load_data=lambda: SAMPLE_FRAME)
-    client = app.server.test_client()
+    s3.put_object(Bucket=BUCKET, Key=f"{DATA_PREFIX}gapminder.csv", Body=csv_bytes())
 
-    response = client.post(f"{url_prefix}_dash-update-component", json=callback_request("Chile"))
+    with serve(url_prefix=url_prefix) as served:
+        response = post_callback(served, "Chile")
 
     assert response.status_code == 200
     figure = response.get_json()["response"][POPULATION_GRAPH_ID]["figure"]
     assert plotted_values(figure["data"][0]["y"]) == [6_377_619, 7_048_426]
+
+
+def post_callback(served: Served, country: str) -> Any:
+    return served.client.post(f"{served.prefix}_dash-update-component", json=callback_request(country))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from dashapp.figures import message_figure, population_figure
+from tests.examples.conftest import EXAMPLES, imported_from
+
+with imported_from(EXAMPLES / "population"):
+    from figures import message_figure, population_figure
 
 
 def test_population_figure_plots_the_given_years_and_populations() -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashapp.layout import LOADING_MESSAGE, default_country, page
-from dashapp.population import PopulationData
-from dashapp.store import DataState, Status
-from tests.dashapp.helpers import SAMPLE_FRAME
+from tests.examples.conftest import EXAMPLES, imported_from
+from tests.examples.population.helpers import SAMPLE_FRAME
+
+with imported_from(EXAMPLES / "population"):
+    from dataset import DataState, Status
+    from layout import LOADING_MESSAGE, default_country, page
+    from population import PopulationData
 
 
 def texts_of(component: object) -> list[str]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from dashapp.population import FIGURE_CACHE_SIZE, PopulationData
-from tests.dashapp.helpers import SAMPLE_FRAME
+from tests.examples.conftest import EXAMPLES, imported_from
+from tests.examples.population.helpers import SAMPLE_FRAME
+
+with imported_from(EXAMPLES / "population"):
+    from population import FIGURE_CACHE_SIZE, DataError, PopulationData
 
 
 def test_countries_are_listed_sorted_once_each() -> None:
@@ -58,3 +62,13 @@ def test_figure_cache_is_bounded() -> None:
         data.figure(country)
 
     assert data.figure.cache_info().currsize == FIGURE_CACHE_SIZE  # type: ignore[attr-defined]
+
+
+def test_a_table_without_rows_cannot_be_drawn() -> None:
+    with pytest.raises(DataError, match="has a header but no data rows"):
+        PopulationData(SAMPLE_FRAME.head(0))
+
+
+def test_text_in_a_numeric_column_cannot_be_drawn() -> None:
+    with pytest.raises(DataError, match="non-numeric values in column pop"):
+        PopulationData(SAMPLE_FRAME.assign(pop="many"))

@@ -1,4 +1,4 @@
-"""The committed sample CSV is exactly what `python -m dashapp.sample_data` writes."""
+"""The committed sample CSV is exactly what `python sample_data.py` writes."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashapp.data import REQUIRED_COLUMNS
-from dashapp.sample_data import main
+from tests.examples.conftest import EXAMPLES, imported_from
 
-COMMITTED_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "gapminder.csv"
+with imported_from(EXAMPLES / "population"):
+    from dataset import COLUMNS
+    from sample_data import main
+
+COMMITTED_SAMPLE = EXAMPLES / "population" / "data" / "gapminder.csv"
 
 
 def test_committed_sample_equals_the_generators_output(tmp_path: Path) -> None:
@@ -23,5 +26,5 @@ def test_committed_sample_equals_the_generators_output(tmp_path: Path) -> None:
 def test_committed_sample_has_the_columns_the_dashboard_needs() -> None:
     frame = pd.read_csv(COMMITTED_SAMPLE)
 
-    assert set(REQUIRED_COLUMNS) <= set(frame.columns)
+    assert set(COLUMNS) <= set(frame.columns)
     assert "Canada" in set(frame["country"])
