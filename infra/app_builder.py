@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from aws_cdk import App, Environment, Stack
 
@@ -14,12 +13,11 @@ from infra.stacks.github_oidc import GithubOidcStack
 from infra.stacks.platform import PlatformStack
 from infra.stacks.scaler import ScalerStack
 from infra.stacks.stateful import StatefulStack
+from zerodash.sources import data_directory
 
 # Used when no AWS credentials are around: cdk.json pins this account's availability zones, so synth works offline.
 OFFLINE_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
-# The sample data set, found from this file so synthesis works from any working directory.
-SAMPLE_DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,10 @@ def default_environment() -> Environment:
 def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
     """Add the stateful, platform and one app stack per configured app to `app`, and the scaler stack.
 
+    The Stateful stack holds one ECR repository per app ZeroDash builds (source directories) and, with
+    sampleData, uploads each app's data/ directory to s3://<bucket>/<name>/. Each app stack runs its app's own
+    image at its own tag (the content hash of its source, or the tag/digest an image app names).
+
     References point one way only (stateful -> platform -> apps, and platform -> scaler), so any app stack
     can be added, updated or removed without touching the others. The scaler does not depend on the apps:
     each app stack writes its app object to SSM under `config.apps_path`, where the scaler finds it at run
@@ -55,17 +57,24 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
     [minTasks, maxTasks]. With githubRepository, the GitHub OIDC stack (deploy role for CI) is added too.
     """
     prefix = config.stack_prefix
+    app_data: dict[str, str] = {}
+    if config.sample_data:
+        for app_config in config.apps:
+            directory = data_directory(app_config.app_source)
+            if directory is not None:
+                app_data[app_config.name] = str(directory)
     stateful = StatefulStack(
         app,
         f"{prefix}-Stateful",
         env=env,
-        description="ZeroDash: image registry and data bucket (kept on delete unless retainData=false)",
+        description="ZeroDash: the apps' image registries and data bucket (kept on delete unless retainData=false)",
+        built_apps=[app_config.name for app_config in config.apps if app_config.app_source.builds],
+        app_data=app_data,
         retain_data=config.retain_data,
         ecr_keep_images=config.ecr_keep_images,
         log_retention_days=config.log_retention_days,
-        sample_data=config.sample_data,
-        sample_data_dir=str(SAMPLE_DATA_DIR),
     )
+    repositories = stateful.repositories
     platform = PlatformStack(
         app,
         f"{prefix}-Platform",
@@ -75,6 +84,7 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
         log_retention_days=config.log_retention_days,
         access_log_bucket=stateful.data.log_bucket,
         block_bots=config.block_bots,
+        app_ports=sorted({app_config.port for app_config in config.apps}),
         scale_to_zero=config.scale_to_zero,
         alarm_email=config.alarm_email,
     )
@@ -84,10 +94,9 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             app,
             f"{prefix}-App-{app_config.name}",
             env=env,
-            description=f"ZeroDash: the {app_config.name} Dash app",
+            description=f"ZeroDash: the {app_config.name} app",
             app=app_config,
-            image_tag=config.image_tag,
-            repository=stateful.registry.repository,
+            repository=repositories.get(app_config.name),
             bucket=stateful.data.bucket,
             network=platform.network,
             platform=platform.platform,
@@ -122,7 +131,12 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             f"{prefix}-GithubOidc",
             env=env,
             description=f"ZeroDash: the role GitHub Actions of {config.github_repository} assume to push and deploy",
-            repository=stateful.registry.repository,
+            repositories=repositories,
+            image_repositories=[
+                app.app_source.image.repository
+                for app in config.apps
+                if app.app_source.image is not None and app.app_source.image.registry is None
+            ],
             github_repository=config.github_repository,
             branch=config.github_branch,
             provider_arn=config.github_oidc_provider_arn,

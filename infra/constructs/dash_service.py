@@ -1,6 +1,9 @@
-"""One Dash app: a Fargate service behind its own target group and listener rule on the shared ALB."""
+"""One app: a Fargate service behind its own target group and listener rule on the shared ALB."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -15,6 +18,7 @@ from constructs import Construct
 
 from infra.constructs.platform import APP_PORT
 from infra.constructs.retention import retention_days
+from zerodash.config import PLATFORM_ENVIRONMENT
 
 CONTAINER_NAME = "dash"
 # The keeper rule's condition: 255.255.255.255 is the limited broadcast address, never a request's source.
@@ -26,20 +30,39 @@ HEALTH_CHECK_TIMEOUT = Duration.seconds(4)
 HEALTHY_THRESHOLD = 2
 UNHEALTHY_THRESHOLD = 3
 DEREGISTRATION_DELAY = Duration.seconds(30)
+# The root filesystem is read-only; the runtime (and most servers) write temporary files here. Fargate has no
+# tmpfs, so it is an empty task volume (on the task's ephemeral storage).
+TMP_VOLUME = "tmp"
+TMP_PATH = "/tmp"
+DEFAULT_LOG_LEVEL = "INFO"
+# An S3 key prefix the task may read: relative, ending with "/", no wildcards (IAM would expand them).
+READ_PREFIX_PATTERN = re.compile(r"^(?:[A-Za-z0-9!_.'()-]+/)+$")
+ENVIRONMENT_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# What ZeroDash sets in every container (zerodash.config.PLATFORM_ENVIRONMENT); an app's own `environment` and
+# `secrets` may not redefine them. LOG_LEVEL is only a default, which the app's environment may override.
+RESERVED_VARIABLES = tuple(PLATFORM_ENVIRONMENT)
 
 
 class DashService(Construct):
-    """A Dash container on Fargate, reachable through the shared ALB at `path_pattern`.
+    """An app's container on Fargate, reachable through the shared ALB at `path_pattern`.
 
-    - Task: X86_64 Linux, `cpu`/`memory_mib`, logs to a log group kept `log_retention_days`.
-      The container learns where its data is from BUCKET_NAME/DATA_KEY and how to present
-      itself from APP_TITLE/URL_PREFIX. Its role may read only the one data object
-      (s3:GetObject), and list the bucket only for that exact key (so a missing object is
-      reported as 404 NoSuchKey rather than a misleading 403).
-    - Target group: IP targets on port 8050, load-balancer cookie stickiness (Dash keeps
-      per-user state in the browser, but a session stays on one task while it scales),
-      fast health checks on `<prefix>health` (5 s interval, 4 s timeout, 2 healthy / 3 unhealthy,
-      200 only) and a 30 s deregistration delay, to keep wakes and scale-in short.
+    - Task: X86_64 Linux, `cpu`/`memory_mib`, logs to a log group kept `log_retention_days`. The
+      container runs `image` (with `command` instead of the image's CMD when given) as the image's
+      user, with a READ-ONLY root filesystem and an empty task volume at /tmp (the runtime writes only
+      /tmp and /dev/shm).
+    - Environment (non-secret settings only): PORT, URL_PREFIX, APP_NAME, APP_TITLE, APP_MODULE (with
+      `app_module`, for apps built around the ZeroDash runtime), BUCKET_NAME, DATA_PREFIX, HEALTH_PATH,
+      LOG_LEVEL, then the app's own `environment`. `secrets` are ECS secrets (Secrets Manager or SSM
+      Parameter Store) that ECS resolves when the task starts: the execution role may read exactly those,
+      and their values never appear in the template.
+    - Task role: may read the objects under `data_prefix` and under each of `read_prefixes` in `bucket`
+      (s3:GetObject), and list the bucket only under those prefixes (s3:ListBucket with an s3:prefix
+      condition, so a missing object is reported as 404 NoSuchKey rather than a misleading 403);
+      nothing else.
+    - Target group: IP targets on `port`, load-balancer cookie stickiness (Dash keeps per-user state in
+      the browser, but a session stays on one task while it scales), fast health checks on
+      `health_check_path` (5 s interval, 4 s timeout, 2 healthy / 3 unhealthy, 200 only) and a 30 s
+      deregistration delay, to keep wakes and scale-in short.
     - Listener rule: `path_pattern` at `priority`, and only for the Host `load_balancer_dns_name`, so
       requests to the ALB's bare IP addresses (scanners) get the listener's 404 and never reach an app
       or wake it. Without a waker it forwards to the target group.
@@ -55,11 +78,8 @@ class DashService(Construct):
     - Scalable target [min_tasks, max_tasks] with target tracking on ALBRequestCountPerTarget
       (`requests_per_target`). While an app sleeps the scaler sets the range to [0, 0]; CloudFormation
       only writes the range back when min/max change in the template, which wakes a sleeping app.
-    - Security group: TCP 8050 only from the ALB's security group; egress HTTPS only (ECR,
-      S3, CloudWatch Logs).
-
-    The root filesystem stays writable: gunicorn needs a temporary directory; a tmpfs volume
-    will allow `readonly_root_filesystem` later.
+    - Security group: TCP `port` only from the ALB's security group; egress HTTPS only (ECR, S3,
+      Secrets Manager, SSM, CloudWatch Logs, and registries of images pulled from elsewhere).
 
     The listener and the ALB's security group usually live in another stack. They are referred
     to by ARN/ID through local handles so that every security-group rule CDK derives from the
@@ -77,6 +97,9 @@ class DashService(Construct):
         scalable_target: the service's `appscaling.ScalableTarget` (desired count, [min_tasks, max_tasks]).
         scaling_policy: its target-tracking `appscaling.TargetTrackingScalingPolicy`.
         url_prefix: "/" or "/<segment>/": where the app is served.
+        health_check_path: the path the target group checks.
+        port: the container port.
+        environment: the container's plain environment, as set.
     """
 
     def __init__(
@@ -91,10 +114,19 @@ class DashService(Construct):
         load_balancer_dns_name: str,
         image: ecs.ContainerImage,
         bucket: s3.IBucket,
-        data_key: str,
+        app_name: str,
+        data_prefix: str | None = None,
+        read_prefixes: Sequence[str] = (),
         priority: int,
         path_pattern: str = "/*",
         title: str = "Population by country",
+        port: int = APP_PORT,
+        health_check_path: str | None = None,
+        command: Sequence[str] | None = None,
+        app_module: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, ecs.Secret] | None = None,
+        log_level: str = DEFAULT_LOG_LEVEL,
         cpu: int = 512,
         memory_mib: int = 1024,
         stickiness: Duration | None = None,
@@ -112,16 +144,32 @@ class DashService(Construct):
         Args:
             cluster: the ECS cluster (its VPC is used for the target group and security group).
             listener: the ALB listener to add the rule to.
-            load_balancer_security_group: the ALB's security group, the only source admitted on port 8050.
+            load_balancer_security_group: the ALB's security group, the only source admitted on `port`.
             load_balancer_full_name: the ALB's "app/<name>/<id>" (target tracking's resource label).
             load_balancer_dns_name: the ALB's DNS name: the only Host the listener rule serves.
-            image: the Dash container image, e.g. `ecs.ContainerImage.from_ecr_repository(repository, tag)`
+            image: the container image, e.g. `ecs.ContainerImage.from_ecr_repository(repository, tag)`
                 (execution-role pull permissions are granted by the image).
-            bucket: the data bucket.
-            data_key: the object the app reads (e.g. "gapminder.csv"); the only object it may read.
+            bucket: the data bucket (BUCKET_NAME).
+            app_name: the app's name (APP_NAME).
+            data_prefix: the app's own key prefix in `bucket` (DATA_PREFIX), ending with "/". Default
+                "<app_name>/".
+            read_prefixes: further key prefixes in `bucket` the app may read (e.g. ["shared/"]), each
+                ending with "/". Default none.
             priority: the listener rule priority (1-50000, unique on the listener; lower is evaluated first).
             path_pattern: "/*" or "/<segment>/*". Default "/*".
-            title: the page title (APP_TITLE). Default "Population by country".
+            title: the app's title (APP_TITLE). Default "Population by country".
+            port: the port the container listens on (PORT; target group port and the only port the tasks
+                admit). Default 8050.
+            health_check_path: the path the target group checks (HEALTH_PATH). Default the URL prefix +
+                "health" ("/health", "/sales/health").
+            command: replaces the image's CMD. Default None: the image's CMD.
+            app_module: APP_MODULE, "module[:attribute]", for images built around the ZeroDash runtime.
+                Default None: not set.
+            environment: the app's own plain (non-secret) environment variables, added after ZeroDash's;
+                none may be one of `RESERVED_VARIABLES` (LOG_LEVEL may be). Default none.
+            secrets: ECS secrets by variable name, e.g. `ecs.Secret.from_ssm_parameter(...)`; the execution
+                role is granted read on exactly these. Default none.
+            log_level: LOG_LEVEL unless `environment` sets it. Default "INFO".
             cpu: Fargate cpu units. Default 512.
             memory_mib: Fargate memory in MiB. Default 1024.
             stickiness: load-balancer cookie duration. Default 10 minutes.
@@ -146,8 +194,40 @@ class DashService(Construct):
             raise ValueError(f'path_pattern must be "/*" or "/<prefix>/*", got {path_pattern!r}')
         if waker_target_group is not None and keeper_listener is None:
             raise ValueError("a waker_target_group needs the keeper_listener, or the service's group falls out of use")
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port must be in 1..65535, got {port}")
         self.url_prefix = path_pattern[:-1]
+        self.port = port
+        self.health_check_path = health_check_path or f"{self.url_prefix}health"
+        if not self.health_check_path.startswith("/"):
+            raise ValueError(f'health_check_path must start with "/", got {self.health_check_path!r}')
+        data_prefix = data_prefix or f"{app_name}/"
+        prefixes = list(dict.fromkeys([data_prefix, *read_prefixes]))
+        for prefix in prefixes:
+            if not READ_PREFIX_PATTERN.fullmatch(prefix):
+                raise ValueError(f'a data prefix must be a relative S3 key prefix ending with "/", got {prefix!r}')
+        environment = dict(environment or {})
+        secrets = dict(secrets or {})
+        for name in [*environment, *secrets]:
+            if name in RESERVED_VARIABLES or not ENVIRONMENT_NAME_PATTERN.fullmatch(name):
+                raise ValueError(f"{name!r} cannot be an app's variable: ZeroDash sets {', '.join(RESERVED_VARIABLES)}")
+        both = sorted(set(environment) & set(secrets))
+        if both:
+            raise ValueError(f"{both[0]!r} is both in environment and in secrets")
         vpc = cluster.vpc
+
+        self.environment: dict[str, str] = {
+            "PORT": str(port),
+            "URL_PREFIX": self.url_prefix,
+            "APP_NAME": app_name,
+            "APP_TITLE": title,
+            **({"APP_MODULE": app_module} if app_module else {}),
+            "BUCKET_NAME": bucket.bucket_name,
+            "DATA_PREFIX": data_prefix,
+            "HEALTH_PATH": self.health_check_path,
+            **({} if "LOG_LEVEL" in secrets else {"LOG_LEVEL": log_level}),
+            **environment,
+        }
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=retention_days(log_retention_days), removal_policy=RemovalPolicy.DESTROY
@@ -161,37 +241,57 @@ class DashService(Construct):
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
+            volumes=[ecs.Volume(name=TMP_VOLUME)],
         )
         self.container = self.task_definition.add_container(
             "Dash",
             container_name=CONTAINER_NAME,
             image=image,
-            port_mappings=[ecs.PortMapping(container_port=APP_PORT, protocol=ecs.Protocol.TCP)],
+            command=list(command) if command else None,
+            port_mappings=[ecs.PortMapping(container_port=port, protocol=ecs.Protocol.TCP)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix=CONTAINER_NAME, log_group=self.log_group),
-            environment={
-                "BUCKET_NAME": bucket.bucket_name,
-                "DATA_KEY": data_key,
-                "APP_TITLE": title,
-                "URL_PREFIX": self.url_prefix,
-            },
+            readonly_root_filesystem=True,
+            environment=self.environment,
+            secrets=secrets or None,
+        )
+        self.container.add_mount_points(
+            ecs.MountPoint(container_path=TMP_PATH, source_volume=TMP_VOLUME, read_only=False)
         )
         self.task_definition.add_to_task_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(data_key)])
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes]
+            )
         )
         self.task_definition.add_to_task_role_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
-                conditions={"StringEquals": {"s3:prefix": data_key}},
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
             )
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.task_definition.task_role,
+            [
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "The app reads the objects under its own data prefix (where its data/ directory is "
+                    "uploaded) and under the prefixes its readPrefixes name, and may list only those: a prefix "
+                    "is a set of keys, so the resource ends in '*'. Nothing else in the bucket is readable.",
+                    "appliesTo": [
+                        {"regex": f"/^Resource::.+\\/{_js_regex_escape(prefix)}\\*$/"} for prefix in prefixes
+                    ],
+                }
+            ],
+            apply_to_children=True,
         )
         NagSuppressions.add_resource_suppressions(
             self.task_definition,
             [
                 {
                     "id": "AwsSolutions-ECS2",
-                    "reason": "The environment holds only non-secret settings (bucket name, object key, title, "
-                    "URL prefix); there are no secrets to move to Secrets Manager.",
+                    "reason": "The plain environment holds only non-secret settings (port, URL prefix, app name, "
+                    "title, module, bucket name, data prefix, health path, log level, and the app's own "
+                    "non-secret variables); the app's secrets are ECS secrets from Secrets Manager or SSM.",
                 }
             ],
         )
@@ -201,7 +301,7 @@ class DashService(Construct):
                 {
                     "id": "AwsSolutions-IAM5",
                     "reason": "ecr:GetAuthorizationToken has no resource-level permissions: AWS requires Resource "
-                    "'*'. Image pull itself is scoped to the one repository.",
+                    "'*'. Image pull itself is scoped to the app's one repository.",
                     "appliesTo": ["Resource::*"],
                 }
             ],
@@ -212,24 +312,24 @@ class DashService(Construct):
             self,
             "SecurityGroup",
             vpc=vpc,
-            description="ZeroDash app tasks: port 8050 from the ALB only; HTTPS out",
+            description=f"ZeroDash app tasks: port {port} from the ALB only; HTTPS out",
             allow_all_outbound=False,
         )
         self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to ECR, S3 and CloudWatch Logs"
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to ECR, S3, Secrets Manager, SSM and CloudWatch Logs"
         )
 
         self.target_group = elbv2.ApplicationTargetGroup(
             self,
             "TargetGroup",
             vpc=vpc,
-            port=APP_PORT,
+            port=port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
             stickiness_cookie_duration=stickiness or Duration.minutes(10),
             deregistration_delay=DEREGISTRATION_DELAY,
             health_check=elbv2.HealthCheck(
-                path=f"{self.url_prefix}health",
+                path=self.health_check_path,
                 interval=HEALTH_CHECK_INTERVAL,
                 timeout=HEALTH_CHECK_TIMEOUT,
                 healthy_threshold_count=HEALTHY_THRESHOLD,
@@ -239,7 +339,7 @@ class DashService(Construct):
         )
 
         # Local, immutable handles: the rules CDK derives from attaching the service to the listener
-        # (ALB SG -> task SG on 8050) then live in this stack instead of the listener's stack. Both listeners
+        # (ALB SG -> task SG on `port`) then live in this stack instead of the listener's stack. Both listeners
         # share one handle of the security group, so that rule is derived once.
         local_security_group = ec2.SecurityGroup.from_security_group_id(
             self, "LoadBalancerSecurityGroup", load_balancer_security_group.security_group_id, mutable=False
@@ -320,3 +420,8 @@ class DashService(Construct):
         )
         # ALBRequestCountPerTarget needs the target group attached to the load balancer, i.e. a rule naming it.
         self.scaling_policy.node.add_dependency(service_rule)
+
+
+def _js_regex_escape(text: str) -> str:
+    """`text` as a literal inside a JavaScript regular expression literal (cdk-nag's appliesTo "regex")."""
+    return re.sub(r"[\\^$.*+?()[\]{}|/-]", lambda match: "\\" + match.group(0), text)

@@ -1,14 +1,14 @@
-"""The S3 bucket the Dash apps read their data from, with its access-log bucket and optional sample data."""
+"""The S3 bucket the apps read their data from, with its access-log bucket and each app's uploaded data/."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagSuppressions
 from constructs import Construct
-
-SAMPLE_DATA_DIR = "data/sample"
 
 
 class DataBucket(Construct):
@@ -18,14 +18,14 @@ class DataBucket(Construct):
     exposed so the platform can send the ALB's access logs there too (`alb/`); log objects
     expire after `log_retention_days`.
 
-    With `sample_data` the files under `data/sample` are copied to the bucket root on deploy
-    (`prune=False`: files already in the bucket, such as users' own data, are never deleted),
-    so a fresh deploy shows a working dashboard.
+    Each entry of `uploads` (key prefix -> local directory, e.g. {"dashboard/": "examples/population/data"})
+    is copied under its prefix on every deploy, with `prune=False`: objects already in the bucket, such as
+    users' own uploads, are never deleted. So a fresh deploy shows working apps, each reading its own prefix.
 
     Attributes:
         bucket: the data `s3.Bucket`.
         log_bucket: the access-log `s3.Bucket`.
-        sample_data: the `BucketDeployment`, or None without sample data.
+        uploads: one `s3deploy.BucketDeployment` per entry of `uploads`, by key prefix (empty without uploads).
     """
 
     def __init__(
@@ -35,19 +35,22 @@ class DataBucket(Construct):
         *,
         retain: bool = True,
         log_retention_days: int = 30,
-        sample_data: bool = True,
-        sample_data_dir: str = SAMPLE_DATA_DIR,
+        uploads: Mapping[str, str] | None = None,
     ) -> None:
         """
         Args:
             retain: keep both buckets and their objects when the stack is deleted (default). When False,
                 the buckets are emptied and deleted with the stack.
             log_retention_days: days after which access-log objects expire. Default 30.
-            sample_data: copy the files in `sample_data_dir` into the bucket root on deploy. Default True.
-            sample_data_dir: the folder with the sample files. Default "data/sample", relative to the
-                working directory (`cdk` runs the app in the project root).
+            uploads: key prefix ("<app name>/": not starting with "/", ending with "/") -> the local directory
+                copied there on deploy (absolute, or relative to the working directory). Default None: nothing
+                is uploaded.
         """
         super().__init__(scope, construct_id)
+        uploads = dict(uploads or {})
+        for prefix in uploads:
+            if not prefix.endswith("/") or prefix.startswith("/"):
+                raise ValueError(f'an upload prefix must look like "name/", got {prefix!r}')
         removal_policy = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
         auto_delete_objects = not retain
 
@@ -86,19 +89,21 @@ class DataBucket(Construct):
             auto_delete_objects=auto_delete_objects,
         )
 
-        self.sample_data: s3deploy.BucketDeployment | None = None
-        if sample_data:
-            self.sample_data = s3deploy.BucketDeployment(
+        self.uploads: dict[str, s3deploy.BucketDeployment] = {}
+        for prefix, directory in uploads.items():
+            deployment = s3deploy.BucketDeployment(
                 self,
-                "SampleData",
-                sources=[s3deploy.Source.asset(sample_data_dir)],
+                f"Upload-{prefix.rstrip('/')}",
+                sources=[s3deploy.Source.asset(str(directory))],
                 destination_bucket=self.bucket,
+                destination_key_prefix=prefix,
                 prune=False,
                 retain_on_delete=True,
             )
+            self.uploads[prefix] = deployment
             # The copy runs in CDK's own singleton Lambda; its role and runtime are CDK's to maintain.
             NagSuppressions.add_resource_suppressions(
-                self.sample_data.handler_role.node.scope,
+                deployment.handler_role.node.scope,
                 [
                     {
                         "id": "AwsSolutions-IAM4",
@@ -110,9 +115,9 @@ class DataBucket(Construct):
                     },
                     {
                         "id": "AwsSolutions-IAM5",
-                        "reason": "CDK's BucketDeployment handler copies the sample files from the CDK asset bucket "
-                        "into the data bucket: CDK grants s3 read on the asset bucket and read/write on the data "
-                        "bucket's objects (it deletes nothing because prune=False).",
+                        "reason": "CDK's BucketDeployment handler copies each app's data files from the CDK asset "
+                        "bucket into the data bucket: CDK grants s3 read on the asset bucket and read/write on the "
+                        "data bucket's objects (it deletes nothing because prune=False).",
                         "appliesTo": [
                             "Action::s3:GetBucket*",
                             "Action::s3:GetObject*",

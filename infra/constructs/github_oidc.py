@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import DefaultStackSynthesizer, Duration, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
@@ -34,10 +36,10 @@ class GithubDeployRole(Construct):
     - Trust: `sts:AssumeRoleWithWebIdentity` only for tokens whose `sub` is exactly
       "repo:OWNER/NAME:ref:refs/heads/BRANCH" and whose `aud` is sts.amazonaws.com (StringEquals on both: no
       other branch, no pull request, no tag, no environment).
-    - Permissions: push to `repository` (and ecr:GetAuthorizationToken, which has no resource-level
-      permission), and sts:AssumeRole on the four CDK bootstrap roles of this account and region (deploy,
-      file-publishing, image-publishing, lookup). CloudFormation itself runs with the bootstrap's execution
-      role, so this role needs nothing more.
+    - Permissions: push to each of `repositories`, one per app ZeroDash builds (and
+      ecr:GetAuthorizationToken, which has no resource-level permission), and sts:AssumeRole on the four CDK
+      bootstrap roles of this account and region (deploy, file-publishing, image-publishing, lookup).
+      CloudFormation itself runs with the bootstrap's execution role, so this role needs nothing more.
 
     A second, read-only role serves `cdk diff` on pull requests, whose tokens carry the subject
     "repo:OWNER/NAME:pull_request" (the deploy role refuses them): it may only assume the bootstrap lookup
@@ -55,7 +57,8 @@ class GithubDeployRole(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        repository: ecr.IRepository,
+        repositories: Sequence[ecr.IRepository],
+        image_repositories: Sequence[ecr.IRepository] = (),
         github_repository: str,
         branch: str = "main",
         provider_arn: str | None = None,
@@ -63,7 +66,10 @@ class GithubDeployRole(Construct):
     ) -> None:
         """
         Args:
-            repository: the ECR repository the workflow pushes to (the only one it may push to).
+            repositories: the ECR repositories the workflow pushes to (the only ones it may push to); may be
+                empty when every app brings a ready image.
+            image_repositories: this account's ECR repositories of the apps that bring a ready image: the deploy
+                only checks (ecr:DescribeImages) that their tag is there. Default none.
             github_repository: "owner/name".
             branch: the branch whose workflows may assume the role. Default "main".
             provider_arn: an existing GitHub OIDC provider's ARN. Default None: create the provider.
@@ -90,9 +96,20 @@ class GithubDeployRole(Construct):
             "Role", self.subject, f"GitHub Actions of {github_repository} on {branch}: push images, run cdk deploy"
         )
         self.role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=list(ECR_PUSH_ACTIONS), resources=[repository.repository_arn])
-        )
+        if repositories:
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=list(ECR_PUSH_ACTIONS),
+                    resources=[repository.repository_arn for repository in repositories],
+                )
+            )
+        if image_repositories:
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["ecr:DescribeImages"],
+                    resources=[repository.repository_arn for repository in image_repositories],
+                )
+            )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["sts:AssumeRole"],
@@ -116,7 +133,7 @@ class GithubDeployRole(Construct):
                 {
                     "id": "AwsSolutions-IAM5",
                     "reason": "ecr:GetAuthorizationToken has no resource-level permissions: AWS requires Resource "
-                    "'*'. It only returns a registry login; pushing is limited to the project's one repository.",
+                    "'*'. It only returns a registry login; pushing is limited to the apps' own repositories.",
                     "appliesTo": ["Resource::*"],
                 }
             ],

@@ -141,6 +141,7 @@ class AppMonitoring(Construct):
         waker_function: lambda_.IFunction | None = None,
         dashboard: bool = True,
         alarm_topic: sns.ITopic | None = None,
+        health_check_path: str = "/health",
     ) -> None:
         """
         Args:
@@ -151,6 +152,7 @@ class AppMonitoring(Construct):
             waker_target_group, waker_function: the app's waker, when it scales to zero. Default None.
             dashboard: build the dashboard ($3 a month beyond the account's first 3). Default True.
             alarm_topic: where alarms are sent. Default None: alarms only show in the console.
+            health_check_path: the path the target group checks, named in the unhealthy alarm. Default "/health".
         """
         super().__init__(scope, construct_id)
         self._load_balancer = load_balancer_full_name
@@ -187,7 +189,7 @@ class AppMonitoring(Construct):
             self,
             "UnhealthyTargets",
             alarm_description=f"{app_name}: a task failed the target group's health check for 3 minutes; "
-            "see /health and the container logs",
+            f"see {health_check_path} and the container logs",
             threshold=0,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=3,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -9,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
-APP_PORT = 8050
+APP_PORT = 8050  # the default container port (config `port`)
 LISTENER_PORT = 80
 # The keeper listener's port. The ALB's security group does not admit it, so no request ever reaches it.
 KEEPER_PORT = 8081
@@ -47,8 +49,8 @@ class Platform(Construct):
     The listener answers 404 "Not found" for paths no app claims, and answers `/robots.txt`
     itself (rule priority 1) so crawlers are turned away without waking a sleeping app. With
     `block_bots` it answers known bots, monitors and scripted clients 403 (priorities 2 and 3).
-    The ALB's security group admits port 80 from anywhere and may only send to port 8050
-    inside the VPC (the Dash containers).
+    The ALB's security group admits port 80 from anywhere and may only send to the apps' container
+    ports (`app_ports`, default 8050) inside the VPC; each app's tasks admit only this group, on their port.
 
     The keeper listener (HTTP on 8081, default 404) is never reachable: the security group does not
     admit its port. It exists for the keeper rules apps that scale to zero add to it (infra/constructs/
@@ -75,7 +77,7 @@ class Platform(Construct):
         *,
         vpc: ec2.IVpc,
         access_log_bucket: s3.IBucket | None = None,
-        app_port: int = APP_PORT,
+        app_ports: Sequence[int] = (APP_PORT,),
         block_bots: bool = True,
     ) -> None:
         """
@@ -83,12 +85,16 @@ class Platform(Construct):
             vpc: the VPC; the ALB goes into its public subnets.
             access_log_bucket: where the ALB writes access logs (prefix `alb/`); S3-managed encryption only.
                 Default None: no access logs.
-            app_port: the container port the ALB may reach. Default 8050 (Dash).
+            app_ports: the container ports the ALB may reach (every app's `port`; one egress rule each).
+                Default (8050,).
             block_bots: answer clients whose User-Agent matches `BOT_USER_AGENTS` with 403 at the listener
                 (rules at priorities 2 and 3), so bots and monitors neither wake nor keep awake any app.
                 Default True.
         """
         super().__init__(scope, construct_id)
+        ports = sorted(set(app_ports))
+        if not ports or any(not 1 <= port <= 65535 for port in ports):
+            raise ValueError(f"app_ports must be one or more ports in 1..65535, got {list(app_ports)}")
 
         self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.DISABLED)
         NagSuppressions.add_resource_suppressions(
@@ -106,15 +112,16 @@ class Platform(Construct):
             self,
             "LoadBalancerSecurityGroup",
             vpc=vpc,
-            description="ZeroDash ALB: HTTP from anywhere, to the Dash containers only",
+            description="ZeroDash ALB: HTTP from anywhere, to the app containers only",
             allow_all_outbound=False,
         )
         self.load_balancer_security_group.add_ingress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(LISTENER_PORT), "HTTP from the internet"
         )
-        self.load_balancer_security_group.add_egress_rule(
-            ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(app_port), "To Dash containers and their health checks"
-        )
+        for port in ports:
+            self.load_balancer_security_group.add_egress_rule(
+                ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(port), "To app containers and their health checks"
+            )
         NagSuppressions.add_resource_suppressions(
             self.load_balancer_security_group,
             [

@@ -1,4 +1,4 @@
-"""The ECR repository that CI pushes the Dash image to."""
+"""The ECR repository that one app's built image is pushed to."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from constructs import Construct
 class ImageRegistry(Construct):
     """An ECR repository with immutable tags, scan on push and a lifecycle rule bounding storage cost.
 
-    Tags are immutable so a tag (the git SHA) always names the image that was tested; deploys
-    refer to images by tag. Only the newest `keep_images` images are kept (default 10), enough
-    to roll back a few releases.
+    Tags are immutable so a tag (the content hash of the app's source, `zerodash.sources.content_tag`)
+    always names the image that was built from that source; deploys refer to images by tag. Only the
+    newest `keep_images` images are kept (default 10), enough to roll back a few releases.
 
     Attributes:
         repository: the `ecr.Repository`.

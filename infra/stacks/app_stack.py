@@ -1,8 +1,8 @@
-"""One Dash app, with its own lifecycle: deployed, updated and removed independently of the others."""
+"""One app, with its own lifecycle: deployed, updated and removed independently of the others."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ecr as ecr
@@ -10,6 +10,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import DEFAULT_WAKER_CONCURRENCY, AppConfig
@@ -19,11 +20,19 @@ from infra.constructs.network import Network
 from infra.constructs.platform import Platform
 from infra.constructs.scale_to_zero import AppRegistration, AppWaker, ScaleToZeroApp, waker_target_group
 
+if TYPE_CHECKING:
+    from zerodash.config import SecretRef
+
 
 class AppStack(Stack):
     """A `DashService` for one configured app, wired to the shared platform and the stateful resources;
     when the app scales to zero, also its waker target group, its entry in the SSM registry
     (`AppRegistration`) and its `AppWaker`.
+
+    The image: a built app's (kind "runtime" or "dockerfile") is `repository` (its own, from the Stateful
+    stack) at `app.image_tag`; an image app's is its ECR repository of this account by name at its tag or
+    digest, or, with a registry host, pulled from that registry. The app's `secrets` become ECS secrets
+    (`container_secret`).
 
     Order matters with scale to zero: the waker's target group comes first, because the app's listener rule
     forwards to it in the template; then the service; then the app object (which names both) and the waker.
@@ -34,6 +43,7 @@ class AppStack(Stack):
         waker: the `AppWaker`, or None with `scale_to_zero=False`.
         scale_to_zero_app: the app as the scaler sees it (`waker.app`), or None with `scale_to_zero=False`.
         monitoring: the `AppMonitoring` (alarms, and the dashboard unless `dashboard=False`).
+        secrets: the container's `ecs.Secret`s by variable name.
     """
 
     def __init__(
@@ -42,8 +52,7 @@ class AppStack(Stack):
         construct_id: str,
         *,
         app: AppConfig,
-        image_tag: str,
-        repository: ecr.IRepository,
+        repository: ecr.IRepository | None = None,
         bucket: s3.IBucket,
         network: Network,
         platform: Platform,
@@ -56,18 +65,20 @@ class AppStack(Stack):
         alarm_topic: sns.ITopic | None = None,
         **kwargs: Any,
     ) -> None:
-        """`scale_to_zero` adds the waker and the registry entry under `apps_path` (the scaler lives in its own
-        stack), and needs `apps_path`, `token_secret` (the platform's wake token secret) and `waker_concurrency`
-        (the waker's reserved concurrency, default 10); `dashboard` adds the CloudWatch dashboard; alarms go to
-        `alarm_topic` when given; `kwargs` are `Stack` options."""
+        """`repository` is the app's own repository (the Stateful stack's) when ZeroDash builds its image, None
+        (the default) for an app that brings an image; `scale_to_zero` adds the waker and the registry entry
+        under `apps_path` (the scaler lives in its own stack), and needs `apps_path`, `token_secret` (the
+        platform's wake token secret) and `waker_concurrency` (the waker's reserved concurrency, default 10);
+        `dashboard` adds the CloudWatch dashboard; alarms go to `alarm_topic` when given; `kwargs` are `Stack`
+        options."""
         super().__init__(scope, construct_id, **kwargs)
         if scale_to_zero and (apps_path is None or token_secret is None):
             raise ValueError("scale_to_zero needs apps_path and token_secret")
         waker_group = waker_target_group(self, "WakerTargetGroup") if scale_to_zero else None
-        # Refer to the repository by name in this stack: its URI is then built from this stack's own
-        # account/region instead of by splitting the cross-stack ARN (which cfn-lint rejects for
-        # Fn::GetStackOutput references), and pull rights stay scoped to that one repository.
-        local_repository = ecr.Repository.from_repository_name(self, "Repository", repository.repository_name)
+        source = app.app_source
+        self.secrets = {
+            variable: container_secret(self, f"Secret-{variable}", ref) for variable, ref in app.secrets.items()
+        }
         self.dash = DashService(
             self,
             "Dash",
@@ -76,12 +87,20 @@ class AppStack(Stack):
             load_balancer_security_group=platform.load_balancer_security_group,
             load_balancer_full_name=platform.load_balancer.load_balancer_full_name,
             load_balancer_dns_name=platform.load_balancer.load_balancer_dns_name,
-            image=ecs.ContainerImage.from_ecr_repository(local_repository, image_tag),
+            image=self._image(app, repository),
             bucket=bucket,
-            data_key=app.data_key,
+            app_name=app.name,
+            data_prefix=app.data_prefix,
+            read_prefixes=app.read_prefixes,
             priority=app.priority,
             path_pattern=app.path,
             title=app.title,
+            port=app.port,
+            health_check_path=app.health_path,
+            command=app.command,
+            app_module=source.module if source.kind == "runtime" else None,
+            environment=app.environment,
+            secrets=self.secrets,
             cpu=app.cpu,
             memory_mib=app.memory_mib,
             stickiness=Duration.minutes(app.stickiness_minutes),
@@ -133,6 +152,7 @@ class AppStack(Stack):
             waker_function=self.waker.function.function if self.waker else None,
             dashboard=dashboard,
             alarm_topic=alarm_topic,
+            health_check_path=self.dash.health_check_path,
         )
 
         CfnOutput(
@@ -149,3 +169,42 @@ class AppStack(Stack):
                 value=self.registration.parameter.parameter_name,
                 description="The SSM parameter holding the app object the scaler and the waker read",
             )
+
+    def _image(self, app: AppConfig, repository: ecr.IRepository | None) -> ecs.ContainerImage:
+        """The app's image. ECR repositories are referred to by name in this stack: a URI is then built from
+        this stack's own account/region instead of by splitting a cross-stack ARN (which cfn-lint rejects for
+        Fn::GetStackOutput references), and pull rights stay scoped to that one repository."""
+        source = app.app_source
+        if source.builds:
+            if repository is None:
+                raise ValueError(f"app {app.name!r} is built by ZeroDash and needs its repository")
+            local = ecr.Repository.from_repository_name(self, "Repository", repository.repository_name)
+            return ecs.ContainerImage.from_ecr_repository(local, app.image_tag)
+        if repository is not None:
+            raise ValueError(f"app {app.name!r} brings its image; it has no repository of its own")
+        reference = source.image
+        assert reference is not None
+        if reference.registry is not None:
+            return ecs.ContainerImage.from_registry(str(reference))
+        local = ecr.Repository.from_repository_name(self, "Repository", reference.repository)
+        return ecs.ContainerImage.from_ecr_repository(local, reference.version)
+
+
+def container_secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs.Secret:
+    """An ECS secret for `ref`; the container definition grants its execution role read on it (and only it).
+
+    - "secretsmanager": by name (`Secret.from_secret_name_v2`: CDK builds the partial ARN, and grants
+      GetSecretValue/DescribeSecret on "<partial ARN>-??????", matching the suffix Secrets Manager adds), with
+      the `json_key` when given; a complete ARN ("arn:...:secret:<name>-AbCdEf") is used as is
+      (`from_secret_complete_arn`), which AWS and CDK advise for names that themselves end in "-" and six
+      characters. Secrets encrypted with a customer-managed KMS key also need kms:Decrypt (not granted).
+    - "ssm": a parameter by name (String or SecureString with the AWS-managed key), in this account and region.
+    """
+    if ref.kind == "ssm":
+        parameter = ssm.StringParameter.from_string_parameter_name(scope, construct_id, ref.name)
+        return ecs.Secret.from_ssm_parameter(parameter)
+    if ref.name.startswith("arn:"):
+        secret = secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, ref.name)
+    else:
+        secret = secretsmanager.Secret.from_secret_name_v2(scope, construct_id, ref.name)
+    return ecs.Secret.from_secrets_manager(secret, ref.json_key)

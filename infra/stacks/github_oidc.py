@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, DefaultStackSynthesizer, Stack
@@ -12,7 +13,7 @@ from infra.constructs.github_oidc import GithubDeployRole
 
 
 class GithubOidcStack(Stack):
-    """A `GithubDeployRole` for one repository and branch, allowed to push to the project's image repository.
+    """A `GithubDeployRole` for one repository and branch, allowed to push to every app's image repository.
 
     Attributes:
         deploy: the `GithubDeployRole` (`deploy.role`, `deploy.provider`).
@@ -23,22 +24,33 @@ class GithubOidcStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        repository: ecr.IRepository,
+        repositories: Mapping[str, ecr.IRepository],
+        image_repositories: Sequence[str] = (),
         github_repository: str,
         branch: str = "main",
         provider_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """`kwargs` are `Stack` options (env, description, ...)."""
+        """`repositories`: the Stateful stack's repository of each built app, by app name; `image_repositories`:
+        the names of this account's ECR repositories that apps bring ready images from (the deploy checks their
+        tags); `kwargs` are `Stack` options (env, description, ...)."""
         super().__init__(scope, construct_id, **kwargs)
         # By name in this stack (as the app stacks do): the ARN is then built from this stack's account and
-        # region, and the stack depends on the stateful stack only through the repository's name.
-        local_repository = ecr.Repository.from_repository_name(self, "Repository", repository.repository_name)
+        # region, and the stack depends on the stateful stack only through the repositories' names.
+        local_repositories = [
+            ecr.Repository.from_repository_name(self, f"Repository-{name}", repository.repository_name)
+            for name, repository in repositories.items()
+        ]
+        checked_repositories = [
+            ecr.Repository.from_repository_name(self, f"ImageRepository-{index}", name)
+            for index, name in enumerate(dict.fromkeys(image_repositories))
+        ]
         qualifier = self.node.try_get_context("@aws-cdk/core:bootstrapQualifier")
         self.deploy = GithubDeployRole(
             self,
             "Deploy",
-            repository=local_repository,
+            repositories=local_repositories,
+            image_repositories=checked_repositories,
             github_repository=github_repository,
             branch=branch,
             provider_arn=provider_arn,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -10,7 +11,7 @@ from constructs import Construct
 
 from infra.constructs.monitoring import AlarmTopic
 from infra.constructs.network import Network
-from infra.constructs.platform import Platform
+from infra.constructs.platform import APP_PORT, Platform
 from infra.constructs.scale_to_zero import WakeTokenSecret
 
 
@@ -36,16 +37,23 @@ class PlatformStack(Stack):
         log_retention_days: int = 30,
         access_log_bucket: s3.IBucket | None = None,
         block_bots: bool = True,
+        app_ports: Sequence[int] = (APP_PORT,),
         scale_to_zero: bool = True,
         alarm_email: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """`scale_to_zero` adds the wake token secret; `alarm_email` the alarm topic mailing that address;
+        """`app_ports` are the apps' container ports the ALB may send to (default 8050); `scale_to_zero` adds
+        the wake token secret; `alarm_email` the alarm topic mailing that address;
         `kwargs` are `Stack` options."""
         super().__init__(scope, construct_id, **kwargs)
         self.network = Network(self, "Network", nat_gateways=nat_gateways, flow_log_retention_days=log_retention_days)
         self.platform = Platform(
-            self, "Platform", vpc=self.network.vpc, access_log_bucket=access_log_bucket, block_bots=block_bots
+            self,
+            "Platform",
+            vpc=self.network.vpc,
+            access_log_bucket=access_log_bucket,
+            block_bots=block_bots,
+            app_ports=app_ports,
         )
 
         self.wake_token = WakeTokenSecret(self, "WakeToken") if scale_to_zero else None

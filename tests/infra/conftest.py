@@ -2,14 +2,20 @@
 
 Each build mirrors app.py: context from cdk.json plus overrides, every stack built by `infra.app_builder.build`,
 cdk-nag's AwsSolutionsChecks applied, synthesized into a temporary cloud-assembly directory (used by the cfn-lint
-test). Synthesis is slow (jsii), so only three builds exist:
+test). Synthesis is slow (jsii), so only a few builds exist:
 
-- `default_build`: cdk.json's defaults with imageTag "test-tag" (one app "dashboard" at "/*", no NAT;
-  scale to zero and bot blocking on).
-- `nat_build`: natGateways=1, two apps ("dashboard" at "/*", "sales" at "/sales/*" with its own scaling:
-  SALES_SCALING), sampleData=false, retainData=false, scalerRateMinutes=5, wakerConcurrency=WAKER_CONCURRENCY,
-  and the optional parts: the GitHub OIDC stack (GITHUB_REPOSITORY on GITHUB_BRANCH) and the alarm topic
-  mailing ALARM_EMAIL.
+- `default_build`: cdk.json's defaults with one app, "dashboard" at "/*" built from examples/population
+  (POPULATION), no NAT; scale to zero and bot blocking on.
+- `nat_build`: natGateways=1, two apps ("dashboard" at "/*", "sales" at "/sales/*" from examples/pages with its
+  own scaling: SALES_SCALING), sampleData=false, retainData=false, scalerRateMinutes=5,
+  wakerConcurrency=WAKER_CONCURRENCY, and the optional parts: the GitHub OIDC stack (GITHUB_REPOSITORY on
+  GITHUB_BRANCH) and the alarm topic mailing ALARM_EMAIL.
+- `three_apps_build`: THREE_APPS, three different apps with every per-app setting: a runtime app with
+  environment, secrets and readPrefixes (examples/population), a Dockerfile app on its own port, health path
+  and command (examples/bokeh), a second runtime app with a module override (examples/pages); and the GitHub
+  OIDC stack.
+- `image_apps_build`: IMAGE_APPS, two apps that bring images: one in an ECR repository of the account (by
+  digest), one on a public registry (by tag).
 - `always_on_build`: scaleToZero=false, blockBots=false and dashboards=false, one app with minTasks 2 /
   maxTasks 4; not checked by cdk-nag or cfn-lint (it only removes resources the other builds have).
 """
@@ -27,7 +33,7 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from infra.app_builder import OFFLINE_ACCOUNT, ZeroDashStacks, build
-from infra.config import load_config
+from infra.config import AppConfig, ZeroDashConfig, load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV = cdk.Environment(account=OFFLINE_ACCOUNT, region="us-east-1")
@@ -42,12 +48,22 @@ class Build:
     app: cdk.App
     stacks: ZeroDashStacks
     outdir: Path
+    config: ZeroDashConfig
     _templates: dict[str, Template] = field(default_factory=dict)
 
     def template(self, stack: cdk.Stack) -> Template:
         if stack.stack_name not in self._templates:
             self._templates[stack.stack_name] = Template.from_stack(stack)
         return self._templates[stack.stack_name]
+
+    def app_stack(self, name: str) -> Template:
+        """The template of app `name`'s stack."""
+        (stack,) = [stack for stack in self.stacks.apps if stack.stack_name.endswith(f"-App-{name}")]
+        return self.template(stack)
+
+    def app_config(self, name: str) -> AppConfig:
+        (app,) = [app for app in self.config.apps if app.name == name]
+        return app
 
     @property
     def all_stacks(self) -> list[cdk.Stack]:
@@ -68,6 +84,38 @@ SALES_SCALING = {
 }
 
 
+POPULATION = {"name": "dashboard", "path": "/*", "title": "Population by country", "source": "examples/population"}
+PAGES = "examples/pages"
+BOKEH = "examples/bokeh"
+THREE_APPS = [
+    {
+        **POPULATION,
+        "environment": {"FEATURE_FLAGS": "maps,export", "LOG_LEVEL": "DEBUG"},
+        "secrets": {
+            "DB_PASSWORD": "secretsmanager:zerodash/sales-db:password",
+            "API_TOKEN": "secretsmanager:zerodash/api-token",
+            "MAPS_KEY": "ssm:/zerodash/maps-key",
+        },
+        "readPrefixes": ["shared/", "reference/countries/"],
+    },
+    {
+        "name": "bokeh",
+        "path": "/bokeh/*",
+        "title": "Sliders",
+        "source": BOKEH,
+        "port": 5006,
+        "healthPath": "/bokeh/healthz",
+        "command": ["python", "serve.py", "--port", "5006"],
+    },
+    {"name": "pages", "path": "/pages/*", "title": "Sensors", "source": PAGES, "module": "app:app"},
+]
+ECR_IMAGE = "team/reports@sha256:" + "a" * 64
+PUBLIC_IMAGE = "public.ecr.aws/octo-org/panel-demo:1.4.2"
+IMAGE_APPS = [
+    {"name": "reports", "path": "/reports/*", "image": ECR_IMAGE},
+    {"name": "panel", "path": "/panel/*", "image": PUBLIC_IMAGE, "port": 5006},
+]
+
 GITHUB_REPOSITORY = "octo-org/zerodash"
 GITHUB_BRANCH = "release"
 ALARM_EMAIL = "ops@example.com"
@@ -76,8 +124,9 @@ WAKER_CONCURRENCY = 3
 
 def synthesize(outdir: Path, **overrides: Any) -> Build:
     """Build and synthesize the app as app.py does; a cdk-nag error fails here with the full validation report."""
-    app = cdk.App(outdir=str(outdir), context={**cdk_json_context(), "imageTag": "test-tag", **overrides})
-    stacks = build(app, load_config(app.node.try_get_context), ENV)
+    app = cdk.App(outdir=str(outdir), context={**cdk_json_context(), "apps": json.dumps([POPULATION]), **overrides})
+    config = load_config(app.node.try_get_context)
+    stacks = build(app, config, ENV)
     cdk.Aspects.of(app).add(AwsSolutionsChecks())
     try:
         app.synth()
@@ -85,7 +134,7 @@ def synthesize(outdir: Path, **overrides: Any) -> Build:
         report = outdir / "validation-report.json"
         details = report.read_text() if report.exists() else ""
         raise AssertionError(f"synthesis failed: {error}\n{details}") from None
-    return Build(app=app, stacks=stacks, outdir=outdir)
+    return Build(app=app, stacks=stacks, outdir=outdir, config=config)
 
 
 def role_statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
@@ -107,8 +156,8 @@ def default_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 @pytest.fixture(scope="session")
 def nat_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     apps = [
-        {"name": "dashboard", "path": "/*"},
-        {"name": "sales", "path": "/sales/*", "title": "Sales", **SALES_SCALING},
+        POPULATION,
+        {"name": "sales", "path": "/sales/*", "title": "Sales", "source": PAGES, **SALES_SCALING},
     ]
     return synthesize(
         tmp_path_factory.mktemp("cdk-nat"),
@@ -126,7 +175,7 @@ def nat_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 @pytest.fixture(scope="session")
 def always_on_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    apps = [{"name": "dashboard", "path": "/*", "minTasks": 2, "maxTasks": 4}]
+    apps = [{**POPULATION, "minTasks": 2, "maxTasks": 4}]
     return synthesize(
         tmp_path_factory.mktemp("cdk-always-on"),
         apps=json.dumps(apps),
@@ -134,6 +183,20 @@ def always_on_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
         blockBots="false",
         dashboards="false",
     )
+
+
+@pytest.fixture(scope="session")
+def three_apps_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-three"),
+        apps=json.dumps(THREE_APPS),
+        githubRepository=GITHUB_REPOSITORY,
+    )
+
+
+@pytest.fixture(scope="session")
+def image_apps_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return synthesize(tmp_path_factory.mktemp("cdk-images"), apps=json.dumps(IMAGE_APPS))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""An app stack: the Dash service, its target group, listener rule, security group and IAM."""
+"""An app stack: the app's service, its target group, listener rule, security group and IAM."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def test_task_has_the_configured_cpu_and_memory_on_x86_64_linux(app_stack: Templ
     )
 
 
-def test_container_environment_tells_the_app_its_data_title_and_prefix(app_stack: Template) -> None:
+def test_container_environment_is_the_platform_contract(app_stack: Template) -> None:
+    # given the default app (examples/population, a runtime app), then its plain environment is exactly the
+    # settings of the container contract (plan: "Container environment"), and there is no secret
     app_stack.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
@@ -45,11 +47,18 @@ def test_container_environment_tells_the_app_its_data_title_and_prefix(app_stack
                 Match.object_like(
                     {
                         "Environment": [
-                            {"Name": "BUCKET_NAME", "Value": Match.any_value()},
-                            {"Name": "DATA_KEY", "Value": "gapminder.csv"},
-                            {"Name": "APP_TITLE", "Value": "Population by country"},
+                            {"Name": "PORT", "Value": "8050"},
                             {"Name": "URL_PREFIX", "Value": "/"},
-                        ]
+                            {"Name": "APP_NAME", "Value": "dashboard"},
+                            {"Name": "APP_TITLE", "Value": "Population by country"},
+                            {"Name": "APP_MODULE", "Value": "app"},
+                            {"Name": "BUCKET_NAME", "Value": Match.any_value()},
+                            {"Name": "DATA_PREFIX", "Value": "dashboard/"},
+                            {"Name": "HEALTH_PATH", "Value": "/health"},
+                            {"Name": "LOG_LEVEL", "Value": "INFO"},
+                        ],
+                        "Secrets": Match.absent(),
+                        "Command": Match.absent(),
                     }
                 )
             ]
@@ -57,18 +66,38 @@ def test_container_environment_tells_the_app_its_data_title_and_prefix(app_stack
     )
 
 
-def test_container_runs_the_configured_image_tag_on_port_8050(app_stack: Template) -> None:
+def test_container_runs_its_apps_content_tag_on_port_8050(default_build: Build, app_stack: Template) -> None:
+    tag = default_build.app_config("dashboard").image_tag
+    assert tag.startswith("src-")
     app_stack.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
             "ContainerDefinitions": [
                 Match.object_like(
                     {
-                        "Image": {"Fn::Join": ["", Match.array_with(["000000000000.dkr.ecr.us-east-1.", ":test-tag"])]},
+                        "Image": {"Fn::Join": ["", Match.array_with(["000000000000.dkr.ecr.us-east-1.", f":{tag}"])]},
                         "PortMappings": [{"ContainerPort": 8050, "Protocol": "tcp"}],
                     }
                 )
             ]
+        },
+    )
+
+
+def test_container_has_a_read_only_root_and_an_empty_tmp_volume(app_stack: Template) -> None:
+    # Fargate has no tmpfs: /tmp is an empty task volume (the runtime writes only /tmp and /dev/shm)
+    app_stack.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "Volumes": [{"Name": "tmp"}],
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "ReadonlyRootFilesystem": True,
+                        "MountPoints": [{"ContainerPath": "/tmp", "SourceVolume": "tmp", "ReadOnly": False}],
+                    }
+                )
+            ],
         },
     )
 
@@ -226,7 +255,7 @@ def test_service_security_group_sends_only_https(app_stack: Template) -> None:
     )
 
 
-def test_task_role_may_read_only_the_data_object(app_stack: Template) -> None:
+def test_task_role_may_read_only_the_apps_own_prefix(app_stack: Template) -> None:
     app_stack.has_resource_properties(
         "AWS::IAM::Policy",
         {
@@ -236,13 +265,13 @@ def test_task_role_may_read_only_the_data_object(app_stack: Template) -> None:
                     {
                         "Action": "s3:GetObject",
                         "Effect": "Allow",
-                        "Resource": {"Fn::Join": ["", [_bucket_arn(), "/gapminder.csv"]]},
+                        "Resource": {"Fn::Join": ["", [_bucket_arn(), "/dashboard/*"]]},
                     },
                     {
                         "Action": "s3:ListBucket",
                         "Effect": "Allow",
                         "Resource": _bucket_arn(),
-                        "Condition": {"StringEquals": {"s3:prefix": "gapminder.csv"}},
+                        "Condition": {"StringLike": {"s3:prefix": ["dashboard/*"]}},
                     },
                 ],
                 "Version": "2012-10-17",

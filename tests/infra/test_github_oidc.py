@@ -1,5 +1,5 @@
-"""The optional GitHub OIDC stack: a deploy role for one repository and branch, push to one repository, assume the
-CDK bootstrap roles, nothing more."""
+"""The optional GitHub OIDC stack: a deploy role for one repository and branch, push to the apps' repositories,
+assume the CDK bootstrap roles, nothing more."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from aws_cdk.assertions import Match, Template
 from infra.app_builder import build
 from infra.config import load_config
 from infra.constructs.github_oidc import ECR_PUSH_ACTIONS
-from tests.infra.conftest import ENV, GITHUB_BRANCH, GITHUB_REPOSITORY, Build, cdk_json_context
+from tests.infra.conftest import (
+    ENV,
+    GITHUB_BRANCH,
+    GITHUB_REPOSITORY,
+    IMAGE_APPS,
+    POPULATION,
+    Build,
+    cdk_json_context,
+    synthesize,
+)
 
 ACCOUNT, REGION = ENV.account, ENV.region
 EXISTING_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
@@ -72,15 +81,53 @@ def test_role_trusts_only_the_configured_repository_and_branch(github_stack: Tem
     )
 
 
-def test_role_may_push_to_the_project_repository_only(github_stack: Template) -> None:
-    statements = _policy_statements(github_stack)
-    push = [statement for statement in statements if "ecr:PutImage" in statement["Action"]]
+def _push_resources(template: Template) -> list[str]:
+    push = [statement for statement in _policy_statements(template) if "ecr:PutImage" in statement["Action"]]
     assert len(push) == 1
     assert sorted(push[0]["Action"]) == sorted(ECR_PUSH_ACTIONS)
-    resource = json.dumps(push[0]["Resource"])
-    assert f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/" in resource
-    assert "ZeroDash-Stateful" in resource  # the stateful stack's repository name
-    assert "*" not in resource
+    resources = push[0]["Resource"]
+    return [json.dumps(resource) for resource in (resources if isinstance(resources, list) else [resources])]
+
+
+def test_role_may_push_to_each_built_apps_repository_only(github_stack: Template) -> None:
+    # given two apps built from source (nat_build), when synthesized, then one push resource per app repository
+    resources = _push_resources(github_stack)
+    assert len(resources) == 2
+    for resource in resources:
+        assert f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/" in resource
+        assert "ZeroDash-Stateful" in resource  # the stateful stack's repository name
+        assert "*" not in resource
+    assert any("Registrydashboard" in resource for resource in resources)
+    assert any("Registrysales" in resource for resource in resources)
+
+
+def test_role_may_push_to_all_three_apps_repositories(three_apps_build: Build) -> None:
+    assert three_apps_build.stacks.github is not None
+    resources = _push_resources(three_apps_build.template(three_apps_build.stacks.github))
+    for name in ("dashboard", "bokeh", "pages"):
+        assert sum(f"Registry{name}Repository" in resource for resource in resources) == 1
+
+
+def test_role_may_only_describe_the_images_of_apps_that_bring_one_from_this_accounts_ecr(tmp_path) -> None:
+    # given an app running an image of this account's ECR and one from a public registry
+    build_ = synthesize(tmp_path, apps=json.dumps(IMAGE_APPS), githubRepository=GITHUB_REPOSITORY)
+    assert build_.stacks.github is not None
+
+    statements = _policy_statements(build_.template(build_.stacks.github))
+
+    # then the deploy may check that the ECR image's tag is there (scripts/deploy.py), and do nothing else to it
+    assert [statement for statement in statements if "ecr:DescribeImages" in statement["Action"]] == [
+        {
+            "Action": "ecr:DescribeImages",
+            "Effect": "Allow",
+            "Resource": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team/reports",
+        }
+    ]
+    assert {statement["Action"] for statement in statements} == {
+        "ecr:GetAuthorizationToken",
+        "ecr:DescribeImages",
+        "sts:AssumeRole",
+    }
 
 
 def test_only_get_authorization_token_has_a_wildcard_resource(github_stack: Template) -> None:
@@ -153,7 +200,7 @@ def reused_provider_stack() -> Template:
     with tempfile.TemporaryDirectory() as outdir:
         context = {
             **cdk_json_context(),
-            "imageTag": "test-tag",
+            "apps": json.dumps([POPULATION]),
             "githubRepository": GITHUB_REPOSITORY,
             "githubOidcProviderArn": EXISTING_PROVIDER,
         }

@@ -28,7 +28,10 @@ LINT_PROCESSES = 2
 
 @pytest.fixture(scope="module")
 def many_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    apps = [{"name": f"app{index:02d}", "path": f"/app{index:02d}/*"} for index in range(APPS)]
+    apps = [
+        {"name": f"app{index:02d}", "path": f"/app{index:02d}/*", "source": "examples/population"}
+        for index in range(APPS)
+    ]
     return synthesize(tmp_path_factory.mktemp("cdk-many"), apps=json.dumps(apps), albRuleQuota=str(RULE_QUOTA))
 
 

@@ -15,7 +15,7 @@ from tests.infra.conftest import Build
 NAG_FINDING = Match.string_like_regexp("AwsSolutions-.*")
 
 
-@pytest.fixture(scope="module", params=["default_build", "nat_build"])
+@pytest.fixture(scope="module", params=["default_build", "nat_build", "three_apps_build", "image_apps_build"])
 def build(request: pytest.FixtureRequest) -> Build:
     return request.getfixturevalue(request.param)
 

@@ -99,6 +99,20 @@ def test_load_balancer_security_group_sends_only_to_port_8050_in_the_vpc(platfor
     )
 
 
+def test_load_balancer_security_group_sends_to_each_apps_port(three_apps_build: Build) -> None:
+    # given apps on 8050 (two runtime apps) and 5006 (bokeh), then one egress rule per distinct port, nothing else
+    template = three_apps_build.template(three_apps_build.stacks.platform)
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": Match.string_like_regexp("ZeroDash ALB"),
+            "SecurityGroupEgress": [
+                Match.object_like({"IpProtocol": "tcp", "FromPort": port, "ToPort": port}) for port in (5006, 8050)
+            ],
+        },
+    )
+
+
 def test_listener_answers_404_for_unclaimed_paths(platform: Template) -> None:
     platform.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::Listener",

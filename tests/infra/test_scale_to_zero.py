@@ -14,7 +14,15 @@ from common.apps import parse_app_json
 from infra.app_builder import build
 from infra.config import ConfigError, KeepWarmConfig, ScalingConfig, load_config
 from infra.constructs.scale_to_zero import SSM_STANDARD_BYTES, app_object_bytes, check_app_object_size
-from tests.infra.conftest import ENV, SALES_SCALING, WAKER_CONCURRENCY, Build, cdk_json_context, role_statements
+from tests.infra.conftest import (
+    ENV,
+    POPULATION,
+    SALES_SCALING,
+    WAKER_CONCURRENCY,
+    Build,
+    cdk_json_context,
+    role_statements,
+)
 
 LAMBDA = "AWS::Lambda::Function"
 TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
@@ -182,8 +190,8 @@ def test_app_object_that_may_not_fit_ssm_is_refused_naming_the_app() -> None:
 
 def test_building_an_app_object_too_large_for_ssm_stops_before_synth(tmp_path) -> None:
     window = {"days": "mon-fri", "start": "08:00", "end": "18:00", "timeZone": "America/Argentina/Buenos_Aires"}
-    apps = [{"name": "sales", "keepWarm": [window] * 40}]
-    app = cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), "imageTag": "t", "apps": json.dumps(apps)})
+    apps = [{**POPULATION, "name": "sales", "keepWarm": [window] * 40}]
+    app = cdk.App(outdir=str(tmp_path), context={**cdk_json_context(), "apps": json.dumps(apps)})
     with pytest.raises(ConfigError, match="app object of 'sales'"):
         build(app, load_config(app.node.try_get_context), ENV)
 
