@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Build the ZeroDash container image from ./Dockerfile.
+# Build the apps' container images, or only the base images they are built on.
 #
-#   scripts/build_image.sh [IMAGE]        (default: localhost/zerodash:dev)
+#   scripts/build_image.sh [APP...]      build each app's image (an app name from cdk.json, or a directory);
+#                                        no APP: every app of cdk.json that ZeroDash builds
+#   scripts/build_image.sh --base-only   make/import the base images alone and print, on stdout,
+#                                        BASE_IMAGE=... and RUNTIME_IMAGE=... (the build args of the buildah build)
 #
-# With a working Docker engine this is a plain `docker build` on the official
-# python:3.11-slim-bookworm base. Without one (no engine, no registry access) it
-# builds a Debian bookworm base with debootstrap (python3 and venv from Debian),
-# caches the rootfs tarball under .build/, imports it as localhost/zerodash-base
-# and builds with buildah, whose storage podman shares.
+# Building is `python -m zerodash.images build` (docker when an engine answers, else buildah). Without a Docker
+# engine no base image can be pulled, so this script builds one: a Debian bookworm rootfs made with debootstrap
+# (python3 and venv from Debian), cached as a tarball under .build/, imported as localhost/zerodash-base; and a
+# trimmed copy of it for the final stage, localhost/zerodash-runtime. buildah and podman share their storage.
 #
-# Environment: CONTAINER_BUILDER=docker|buildah forces a builder;
-# DEBIAN_MIRROR overrides the debootstrap mirror; PIP_INDEX_URL is passed on as a
-# build arg; PIP_CERT (a CA bundle) is passed as the "pip_cert" build secret.
+# Environment: DEBIAN_MIRROR overrides the debootstrap mirror; PYTHON the interpreter that runs zerodash.images
+# (default: .venv/bin/python); CONTAINER_BUILDER=docker|buildah, PIP_INDEX_URL and PIP_CERT are read there.
 set -euo pipefail
 
-IMAGE=${1:-localhost/zerodash:dev}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR="$ROOT/.build"
 SUITE=bookworm
@@ -35,33 +35,12 @@ RUNTIME_REMOVE=(
 RUNTIME_IMAGE="localhost/zerodash-runtime:$SUITE-$(printf '%s\n' "${RUNTIME_REMOVE[@]}" | sha256sum | cut -c1-8)"
 BASE_PACKAGES=python3,python3-venv,ca-certificates
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+IMAGE_PATH='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 log() { printf '[build_image] %s\n' "$*" >&2; }
 
-# Build args and secrets shared by both builders.
-build_options=()
-if [[ -n "${PIP_INDEX_URL:-}" ]]; then
-    build_options+=(--build-arg "PIP_INDEX_URL=$PIP_INDEX_URL")
-fi
-if [[ -n "${PIP_CERT:-}" && -s "$PIP_CERT" ]]; then
-    build_options+=(--secret "id=pip_cert,src=$PIP_CERT")
-fi
-
-choose_builder() {
-    if [[ -n "${CONTAINER_BUILDER:-}" ]]; then
-        echo "$CONTAINER_BUILDER"
-    elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-        echo docker
-    elif command -v buildah >/dev/null; then
-        echo buildah
-    else
-        log "neither a Docker engine nor buildah is available"
-        exit 1
-    fi
-}
-
-# podman/buildah defaults that fail in this kind of sandbox (no systemd, no
-# rlimit changes). Only written when absent, so running again changes nothing.
+# podman/buildah defaults that fail in this kind of sandbox (no systemd, no rlimit changes). Only written when
+# absent, so running again changes nothing.
 ensure_containers_conf() {
     local conf=/etc/containers/containers.conf
     if [[ $EUID -eq 0 && ! -e $conf ]]; then
@@ -74,6 +53,10 @@ ensure_containers_conf() {
 # debootstrap a minimal bookworm with Debian's python3 and pack it as a tarball.
 build_base_tarball() {
     local rootfs="$BUILD_DIR/rootfs.partial"
+    command -v debootstrap >/dev/null || {
+        log "debootstrap is missing: apt-get install debootstrap (see DESIGN.md, Local stand-ins)"
+        exit 1
+    }
     rm -rf "$rootfs"
     mkdir -p "$BUILD_DIR"
     log "debootstrap $SUITE ($BASE_PACKAGES) from $MIRROR"
@@ -97,8 +80,7 @@ ensure_base_image() {
         log "reusing cached $BASE_TARBALL"
     fi
     log "importing $BASE_IMAGE"
-    podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        "$BASE_TARBALL" "$BASE_IMAGE" >/dev/null
+    podman import --change "$IMAGE_PATH" "$BASE_TARBALL" "$BASE_IMAGE" >/dev/null
 }
 
 # BASE_IMAGE minus RUNTIME_REMOVE, from the same tarball, so the venv's python3 symlinks hold in both stages.
@@ -116,30 +98,23 @@ ensure_runtime_image() {
         rm -rf -- $pattern
     done)
     log "importing $RUNTIME_IMAGE"
-    tar --numeric-owner -C "$rootfs" -cf - . |
-        podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$RUNTIME_IMAGE" >/dev/null
+    tar --numeric-owner -C "$rootfs" -cf - . | podman import --change "$IMAGE_PATH" - "$RUNTIME_IMAGE" >/dev/null
     rm -rf "$rootfs"
 }
 
-builder=$(choose_builder)
-start=$SECONDS
-case $builder in
-docker)
-    log "building $IMAGE with docker"
-    DOCKER_BUILDKIT=1 docker build "${build_options[@]}" -t "$IMAGE" "$ROOT"
-    ;;
-buildah)
+if [[ ${1:-} == --base-only ]]; then
+    command -v podman >/dev/null || {
+        log "podman is missing: apt-get install podman buildah debootstrap runc uidmap"
+        exit 1
+    }
     ensure_containers_conf
     ensure_base_image
     ensure_runtime_image
-    log "building $IMAGE with buildah on $BASE_IMAGE (final stage on $RUNTIME_IMAGE)"
-    buildah bud --isolation chroot --network host --layers \
-        --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" "${build_options[@]}" \
-        -f "$ROOT/Dockerfile" -t "$IMAGE" "$ROOT"
-    ;;
-*)
-    log "unknown CONTAINER_BUILDER=$builder (expected docker or buildah)"
-    exit 1
-    ;;
-esac
-log "built $IMAGE with $builder in $((SECONDS - start)) s"
+    printf 'BASE_IMAGE=%s\nRUNTIME_IMAGE=%s\n' "$BASE_IMAGE" "$RUNTIME_IMAGE"
+    exit 0
+fi
+
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+[[ -x $PYTHON ]] || PYTHON=python3
+cd "$ROOT"
+exec "$PYTHON" -m zerodash.images build "$@"

@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows pass actionlint and zizmor; the Dockerfile passes hadolint.
+"""The GitHub Actions workflows pass actionlint and zizmor; every Dockerfile passes hadolint.
 
 The three linters are pip-installed into the virtualenv (requirements-dev.txt) as self-contained binaries;
 zizmor runs offline (no GitHub API), so the tests need no network.
@@ -45,8 +45,16 @@ def test_zizmor_finds_nothing_offline():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_hadolint_finds_nothing_in_the_dockerfile():
-    result = lint(tool("hadolint"), "--no-color", "Dockerfile")
+# The runtime's build (every app.py app's image) and each example that brings its own Dockerfile.
+DOCKERFILES = [
+    REPO_ROOT / "zerodash_runtime" / "build" / "Dockerfile",
+    *sorted(REPO_ROOT.glob("examples/*/Dockerfile")),
+]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: str(path.relative_to(REPO_ROOT)))
+def test_hadolint_finds_nothing_in_the_dockerfile(dockerfile):
+    result = lint(tool("hadolint"), "--no-color", str(dockerfile.relative_to(REPO_ROOT)))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

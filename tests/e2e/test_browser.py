@@ -1,43 +1,30 @@
-"""The page in a real browser: headless Chromium against gunicorn serving the sample data from a local S3."""
+"""The population example in a real browser: headless Chromium against the runtime's gunicorn serving
+examples/population with its data/ from a local S3 (the `live_app` fixture)."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashapp.layout import COUNTRY_DROPDOWN_ID, POPULATION_GRAPH_ID, PREFERRED_COUNTRY
+from tests.chromium import severe_console_errors
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# examples/population/layout.py's ids (its modules import each other by bare names, as in the image, so they are
+# not imported here).
+COUNTRY_DROPDOWN_ID = "country"
+POPULATION_GRAPH_ID = "population-graph"
+PREFERRED_COUNTRY = "Canada"
 WAIT_S = 15
 OTHER_COUNTRY = "France"
-
-CHROMIUM_ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1280,900",
-)
 
 # The first trace and the title of the rendered Plotly graph, or null until Plotly has drawn it.
 READ_GRAPH_JS = f"""
@@ -52,22 +39,6 @@ return {{
   title: plot.layout && plot.layout.title ? plot.layout.title.text : null,
 }};
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in CHROMIUM_ARGS:
-        options.add_argument(argument)
-    with tempfile.TemporaryDirectory(prefix="zerodash-chromium-") as profile:
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-        driver.set_page_load_timeout(WAIT_S)
-        try:
-            yield driver
-        finally:
-            driver.quit()
 
 
 def read_graph(driver: WebDriver) -> dict[str, Any] | None:
@@ -95,6 +66,7 @@ def choose_country(driver: WebDriver, country: str) -> None:
 
 @pytest.fixture(scope="module")
 def opened_page(browser: WebDriver, live_app: LiveApp) -> WebDriver:
+    severe_console_errors(browser)  # forget what earlier pages logged
     browser.get(live_app.base_url)
     return browser
 
@@ -128,3 +100,9 @@ def test_choosing_another_country_redraws_the_graph(opened_page: WebDriver) -> N
     assert after["y"] != before["y"]
     dropdown_value = opened_page.find_element(By.ID, f"{COUNTRY_DROPDOWN_ID}-value")
     assert dropdown_value.text == OTHER_COUNTRY
+
+
+def test_page_logs_no_console_errors(opened_page: WebDriver) -> None:
+    wait_for_graph_titled(opened_page, f"Population of {OTHER_COUNTRY}")
+
+    assert severe_console_errors(opened_page) == []

@@ -1,170 +1,129 @@
-"""The container image as ECS runs it: built by scripts/build_image.sh, run with Fargate-like limits
-(0.5 CPU, 1 GiB, read-only root with only /tmp writable, the image's non-root user) against a local S3.
+"""Each example's image as ECS runs it: built by zerodash.images (docker when an engine answers, else buildah on
+the debootstrap base), run at 0.5 vCPU / 1 GiB with a read-only root (only /tmp writable) as the non-root user,
+answering its health path, its page rendered by headless Chromium with no console errors, at "/" and under
+"/sales/". And the bad apps: each fails with one message naming the app.
 
-Uses a Docker engine when one answers, else podman (with runc, as DESIGN.md's recipe).
+Every image is built once per session (a second build of an unchanged app reuses every cached layer).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 
-from dashapp.layout import COUNTRY_DROPDOWN_ID, POPULATION_GRAPH_ID
-from scripts.dev import free_port
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from scripts.local_s3 import LocalS3
+from tests.chromium import severe_console_errors
+from tests.e2e.conftest import APP_TITLE, POPULATION_APP, population_env
+from zerodash import images
+from zerodash.sources import REPO_ROOT, AppSource, inspect_app
 
 pytestmark = pytest.mark.container
 
-IMAGE = "localhost/zerodash:dev"
+EXAMPLES = {"population": POPULATION_APP, "pages": "pages", "bokeh": "bokeh"}  # example folder -> app name
+PREFIXES = {"root": "/", "prefixed": "/sales/"}
 APP_USER_ID = "10001"
-APP_TITLE = "ZeroDash container"
-BUILD_TIMEOUT_S = 1800
-START_TIMEOUT_S = 120  # 0.5 CPU: importing pandas, pyarrow and dash takes a few seconds
-STAYS_UP_FOR_S = 6
-OTHER_COUNTRY = "France"
-MAX_IMAGE_BYTES = 350 * 1000 * 1000  # uncompressed, as `podman images` and `docker images` count MB
-
-T = TypeVar("T")
+START_TIMEOUT_S = 120  # 0.5 vCPU: importing pandas, pyarrow and dash takes a while
+SILENT_TIMEOUT_S = 10
+WAIT_S = 20
+MAX_RUNTIME_IMAGE_BYTES = 400 * 1000 * 1000  # uncompressed, as `podman images` counts MB
 
 
-@cache
-def engine() -> tuple[str, ...]:
-    """The command that runs containers; podman is told to use runc (crun is not installed here)."""
-    if shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0:
-        return ("docker",)
-    return ("podman", "--runtime", "runc")
+@dataclass(frozen=True)
+class Built:
+    source: AppSource
+    result: images.BuildResult
 
 
-def container_cli(*args: str, timeout: float = 60) -> str:
-    result = subprocess.run([*engine(), *args], capture_output=True, text=True, timeout=timeout, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join([*engine(), *args[:2]])} failed: {result.stderr.strip()}")
-    return result.stdout.strip()
+@dataclass(frozen=True)
+class Running:
+    example: str
+    prefix: str
+    app: images.RunningApp
+    seconds_to_health: float
 
 
-def container_logs(container_id: str) -> str:
-    result = subprocess.run([*engine(), "logs", container_id], capture_output=True, text=True, check=False)
-    return (result.stdout + result.stderr)[-4000:]
-
-
-def is_running(container_id: str) -> bool:
-    return container_cli("inspect", "--format", "{{.State.Running}}", container_id) == "true"
-
-
-def eventually(check: Callable[[], T | None], timeout_s: float, what: str, container_id: str) -> T:
-    """Poll `check` until it returns a value; fail with the container's logs if it exits or time runs out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not is_running(container_id):
-            pytest.fail(f"container exited while waiting for {what}:\n{container_logs(container_id)}")
-        result = check()
-        if result is not None:
-            return result
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}:\n{container_logs(container_id)}")
-
-
-def get_json(url: str) -> tuple[int, dict[str, Any]] | None:
-    """Status and JSON body, or None while nothing answers yet."""
-    try:
-        response = requests.get(url, timeout=5)
-    except requests.RequestException:
-        return None
-    return response.status_code, response.json()
+BuildExample = Callable[[str], Built]
 
 
 @pytest.fixture(scope="session")
-def image(repo_root: Path) -> str:
-    builder = "docker" if engine() == ("docker",) else "buildah"
-    subprocess.run(
-        [str(repo_root / "scripts" / "build_image.sh"), IMAGE],
-        cwd=repo_root,
-        env={**os.environ, "CONTAINER_BUILDER": builder},
-        timeout=BUILD_TIMEOUT_S,
-        check=True,
-    )
-    # The ID, not the tag: another checkout building the same tag meanwhile must not swap the image under test.
-    return container_cli("image", "inspect", "--format", "{{.Id}}", IMAGE)
+def build_example() -> BuildExample:
+    """Build an example's image on first use; later calls (and failures) come from the session's cache."""
+    built: dict[str, Built | Exception] = {}
+
+    def build(example: str) -> Built:
+        if example not in built:
+            source = inspect_app(EXAMPLES[example], source=f"examples/{example}", root=REPO_ROOT)
+            try:
+                built[example] = Built(source, images.build(source, progress=print))
+            except (images.ImageError, RuntimeError, ValueError) as error:
+                built[example] = error
+        outcome = built[example]
+        if isinstance(outcome, Exception):
+            pytest.fail(f"building examples/{example} failed: {outcome}")
+        return outcome
+
+    return build
 
 
-StartContainer = Callable[[dict[str, str]], tuple[str, str]]
+@pytest.fixture(
+    scope="module",
+    params=[(example, prefix) for example in EXAMPLES for prefix in PREFIXES.values()],
+    ids=[f"{example}-{label}" for example in EXAMPLES for label in PREFIXES],
+)
+def running(request: pytest.FixtureRequest, build_example: BuildExample) -> Iterator[Running]:
+    """The example's container under the prefix, healthy (the clock starts at `run`)."""
+    example, prefix = request.param
+    built = build_example(example)
+    env = population_env(request.getfixturevalue("population_s3")) if example == "population" else {}
+    started = time.monotonic()
+    with images.run_app(built.result.image, built.source, url_prefix=prefix, env=env) as app:
+        seconds = images.wait_healthy(app, timeout=START_TIMEOUT_S, started=started)
+        print(f"{example} under {prefix}: first 200 on {app.health_url} after {seconds:.1f} s")
+        yield Running(example, prefix, app, seconds)
 
 
-@pytest.fixture(scope="module")
-def start_container(image: str) -> Iterator[StartContainer]:
-    """Start containers with ECS-like limits; returns (container id, base URL). All are removed at the end."""
-    started: list[str] = []
-
-    def start(env: dict[str, str]) -> tuple[str, str]:
-        port = free_port()
-        env_args = [arg for name, value in {**env, "PORT": str(port)}.items() for arg in ("-e", f"{name}={value}")]
-        # podman mounts its own tmpfs dirs on a read-only root unless told not to; ECS only gives what is declared.
-        podman_only = ["--read-only-tmpfs=false"] if engine()[0] == "podman" else []
-        container_id = container_cli(
-            "run",
-            "--detach",
-            "--name",
-            f"zerodash-e2e-{uuid.uuid4().hex[:8]}",
-            "--network",
-            "host",
-            "--cpus",
-            "0.5",
-            "--memory",
-            "1g",
-            "--read-only",
-            *podman_only,
-            "--tmpfs",
-            "/tmp",
-            *env_args,
-            image,
-            # The image's CMD is the app; bind loopback only since the container shares the host network.
-            "--bind",
-            f"127.0.0.1:{port}",
-            "dashapp.wsgi:server",
-        )
-        started.append(container_id)
-        return container_id, f"http://127.0.0.1:{port}/"
-
-    yield start
-    for container_id in started:
-        subprocess.run([*engine(), "rm", "--force", container_id], capture_output=True, timeout=60, check=False)
+def container_cli(app: images.RunningApp, *args: str) -> str:
+    result = subprocess.run([*app.engine, *args], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def healthy_container(start_container: StartContainer, sample_s3: LocalS3) -> tuple[str, str]:
-    container_id, base_url = start_container({**sample_s3.env(), "APP_TITLE": APP_TITLE})
-
-    def healthy() -> dict[str, Any] | None:
-        answer = get_json(f"{base_url}health")
-        return answer[1] if answer and answer[0] == 200 else None
-
-    body = eventually(healthy, START_TIMEOUT_S, "/health 200", container_id)
-    assert body["status"] == "ok"
-    return container_id, base_url
+# --- the images -----------------------------------------------------------------------------------------------
 
 
-def test_image_is_at_most_350_mb(image: str) -> None:
-    size = int(container_cli("image", "inspect", "--format", "{{.Size}}", image))
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_image_declares_a_non_root_user(build_example: BuildExample, example: str) -> None:
+    built = build_example(example)
+    cli = images.engine(images.choose_builder())
 
-    assert size <= MAX_IMAGE_BYTES, f"{image} is {size / 1e6:.0f} MB, the goal is {MAX_IMAGE_BYTES / 1e6:.0f} MB"
+    user = subprocess.run(
+        [*cli, "image", "inspect", "--format", "{{.Config.User}}", built.result.image],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+
+    assert user.split(":")[0] == APP_USER_ID
+
+
+@pytest.mark.parametrize("example", ["population", "pages"])
+def test_runtime_image_is_at_most_400_mb(build_example: BuildExample, example: str) -> None:
+    size = build_example(example).result.size_bytes
+
+    assert size <= MAX_RUNTIME_IMAGE_BYTES, f"{example}: {size / 1e6:.0f} MB"
 
 
 # Run inside the image: every file Dash serves to the browser (outside debug mode) must have survived the
-# image's trimming. Source maps and development bundles are left out on purpose.
+# build's trimming. Source maps and development bundles are left out on purpose.
 ASSETS_CHECK = """
 import importlib, os
 from dash import Dash, _dash_renderer, dash_table, dcc, html
@@ -186,88 +145,174 @@ print(checked, " ".join(missing))
 """
 
 
-def test_image_keeps_every_asset_dash_serves(image: str) -> None:
-    output = container_cli("run", "--rm", "--network", "none", "--entrypoint", "python3", image, "-c", ASSETS_CHECK)
-    checked, _, missing = output.splitlines()[-1].partition(" ")
+@pytest.mark.parametrize("example", ["population", "pages"])
+def test_runtime_image_keeps_every_asset_dash_serves(build_example: BuildExample, example: str) -> None:
+    built = build_example(example)
+    cli = images.engine(images.choose_builder())
+
+    output = subprocess.run(
+        [*cli, "run", "--rm", "--network", "none", "--read-only", "--entrypoint", "python3", built.result.image,
+         "-c", ASSETS_CHECK],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    checked, _, missing = output.strip().splitlines()[-1].partition(" ")
 
     assert int(checked) > 10
     assert missing == ""
 
 
-def test_container_runs_as_the_images_non_root_user(healthy_container: tuple[str, str]) -> None:
-    container_id, _ = healthy_container
-
-    assert container_cli("exec", container_id, "id", "-u") == APP_USER_ID
+# --- the containers -------------------------------------------------------------------------------------------
 
 
-def test_container_serves_the_page_and_its_layout(healthy_container: tuple[str, str]) -> None:
-    container_id, base_url = healthy_container
+def test_container_answers_its_health_path(running: Running) -> None:
+    response = requests.get(running.app.health_url, timeout=5)
 
-    page = requests.get(base_url, timeout=5)
-    assert page.status_code == 200
-    assert f"<title>{APP_TITLE}</title>" in page.text
-
-    # With two workers the one answering may still be loading its copy of the data: wait for the dashboard.
-    def dashboard_layout() -> str | None:
-        layout = requests.get(f"{base_url}_dash-layout", timeout=5)
-        return layout.text if layout.status_code == 200 and POPULATION_GRAPH_ID in layout.text else None
-
-    layout = eventually(dashboard_layout, 30, "the dashboard layout", container_id)
-    assert COUNTRY_DROPDOWN_ID in layout
+    assert response.status_code == 200
+    assert running.app.health_url.endswith(f"{running.prefix}health")
 
 
-def test_container_serves_javascript_compressed(healthy_container: tuple[str, str]) -> None:
-    _, base_url = healthy_container
-    page = requests.get(base_url, timeout=5).text
-    scripts = re.findall(r'<script src="/(_dash-component-suites/[^"]+\.js[^"]*)"', page)
-    assert scripts, "the page loads no JavaScript from the app"
+def test_container_runs_as_the_non_root_user_on_a_read_only_root(running: Running) -> None:
+    app = running.app
 
-    for accepted, encoding in (("gzip, deflate, br", "br"), ("gzip", "gzip")):
-        response = requests.get(f"{base_url}{scripts[0]}", headers={"Accept-Encoding": accepted}, timeout=10)
-        assert response.status_code == 200
-        assert response.headers["Content-Encoding"] == encoding
-
-
-def test_container_answers_the_country_callback(healthy_container: tuple[str, str]) -> None:
-    container_id, base_url = healthy_container
-    dependencies = requests.get(f"{base_url}_dash-dependencies", timeout=5).json()
-    callback = next(dep for dep in dependencies if dep["output"] == f"{POPULATION_GRAPH_ID}.figure")
-    payload = {
-        "output": callback["output"],
-        "outputs": {"id": POPULATION_GRAPH_ID, "property": "figure"},
-        "inputs": [{"id": COUNTRY_DROPDOWN_ID, "property": "value", "value": OTHER_COUNTRY}],
-        "changedPropIds": [f"{COUNTRY_DROPDOWN_ID}.value"],
-        "state": [],
-    }
-
-    def population_figure() -> dict[str, Any] | None:
-        response = requests.post(f"{base_url}_dash-update-component", json=payload, timeout=10)
-        assert response.status_code == 200, response.text[:500]
-        figure = response.json()["response"][POPULATION_GRAPH_ID]["figure"]
-        return figure if figure["data"] else None  # an empty figure is the "still loading" message
-
-    figure = eventually(population_figure, 30, "the callback's figure", container_id)
-
-    assert figure["layout"]["title"]["text"] == f"Population of {OTHER_COUNTRY}"
-    assert figure["data"][0]["name"] == OTHER_COUNTRY
+    assert container_cli(app, "exec", app.container, "id", "-u") == APP_USER_ID
+    assert container_cli(app, "inspect", "--format", "{{.HostConfig.ReadonlyRootfs}}", app.container) == "true"
+    probe = subprocess.run([*app.engine, "exec", app.container, "touch", "/tmp/probe", "/probe"],
+                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert probe.returncode != 0
+    assert "/probe" in probe.stderr
+    assert "/tmp/probe" not in probe.stderr  # /tmp, and only /tmp, is writable
 
 
-def test_container_with_missing_data_reports_why_and_stays_up(
-    start_container: StartContainer, sample_s3: LocalS3
-) -> None:
-    missing_key = "no-such-file.csv"
-    container_id, base_url = start_container(sample_s3.env(data_key=missing_key))
+def test_page_renders_without_console_errors(running: Running, browser: WebDriver) -> None:
+    severe_console_errors(browser)  # forget what earlier pages logged
 
-    def load_error() -> dict[str, Any] | None:
-        answer = get_json(f"{base_url}health")
-        return answer[1] if answer and answer[0] == 503 and answer[1].get("status") == "error" else None
+    browser.get(running.app.base_url)
+    PAGE_CHECKS[running.example](browser, running)
 
-    body = eventually(load_error, START_TIMEOUT_S, "/health 503 with an error", container_id)
-    assert missing_key in body["reason"]
+    assert severe_console_errors(browser) == []
 
-    # A bad configuration must not crash-loop the task: it keeps explaining itself.
-    time.sleep(STAYS_UP_FOR_S)
-    assert is_running(container_id), container_logs(container_id)
-    status, later = get_json(f"{base_url}health") or (None, {})
-    assert status == 503
-    assert later["status"] == "error"
+
+def test_requests_outside_the_prefix_are_not_served(running: Running) -> None:
+    if running.prefix == "/":
+        pytest.skip("everything is inside '/'")
+    outside = running.app.base_url.replace(running.prefix, "/elsewhere/")
+
+    assert requests.get(outside, timeout=5).status_code == 404
+
+
+# What each example's page must show once rendered.
+
+PLOT_JS = """
+const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
+if (!plot || !plot.data || plot.data.length === 0) return null;
+return {title: plot.layout && plot.layout.title ? plot.layout.title.text : null, points: (plot.data[0].y || []).length};
+"""
+
+# Bokeh 3 draws in shadow roots: look for a canvas of a plot through them. The document comes over the session's
+# WebSocket, so a drawn canvas means the WebSocket connected.
+BOKEH_CANVAS_JS = """
+function find(root) {
+  for (const el of root.querySelectorAll('*')) {
+    if (el.tagName === 'CANVAS' && el.width > 0 && el.height > 0) return true;
+    if (el.shadowRoot && find(el.shadowRoot)) return true;
+  }
+  return false;
+}
+return Boolean(window.Bokeh && Bokeh.documents && Bokeh.documents.length > 0 && find(document));
+"""
+
+
+def plot_drawn(driver: WebDriver, selector: str) -> dict[str, object]:
+    def drawn(d: WebDriver) -> dict[str, object] | bool:
+        plot = d.execute_script(PLOT_JS, selector)
+        return plot if plot and plot["points"] else False
+
+    return WebDriverWait(driver, WAIT_S).until(drawn, f"no plot drawn in {selector}")
+
+
+def population_page(driver: WebDriver, running: Running) -> None:
+    WebDriverWait(driver, WAIT_S).until(ec.title_is(APP_TITLE))
+    plot = plot_drawn(driver, "#population-graph")
+    assert plot["title"] == "Population of Canada"
+
+
+def pages_page(driver: WebDriver, running: Running) -> None:
+    WebDriverWait(driver, WAIT_S).until(ec.text_to_be_present_in_element((By.TAG_NAME, "h2"), "multi-page"))
+    # The nav's link comes from the page registry, so it carries the prefix; the live page polls its interval.
+    driver.find_element(By.LINK_TEXT, "Live").click()
+    WebDriverWait(driver, WAIT_S).until(ec.url_to_be(f"{running.app.base_url}live"))
+    plot_drawn(driver, "#live-graph")
+    clock = WebDriverWait(driver, WAIT_S).until(ec.visibility_of_element_located((By.ID, "live-clock")))
+    assert re.match(r"Updated \d\d:\d\d:\d\d UTC", clock.text)
+
+
+def bokeh_page(driver: WebDriver, running: Running) -> None:
+    WebDriverWait(driver, WAIT_S).until(lambda d: d.execute_script(BOKEH_CANVAS_JS), "no Bokeh canvas drawn")
+    assert driver.title == "Sliders"
+
+
+PAGE_CHECKS: dict[str, Callable[[WebDriver, Running], None]] = {
+    "population": population_page,
+    "pages": pages_page,
+    "bokeh": bokeh_page,
+}
+
+
+# --- bad apps -------------------------------------------------------------------------------------------------
+
+
+def bad_runtime_app(directory: Path, app_py: str) -> AppSource:
+    """An app.py app with the pages example's requirements (so the build reuses that example's cached layers)."""
+    directory.mkdir()
+    (directory / "app.py").write_text(app_py)
+    shutil.copyfile(REPO_ROOT / "examples" / "pages" / "requirements.txt", directory / "requirements.txt")
+    return inspect_app(directory.name, source=str(directory), root=REPO_ROOT)
+
+
+def test_app_without_app_or_server_fails_the_build_naming_the_app(tmp_path: Path) -> None:
+    source = bad_runtime_app(tmp_path / "no-entry", "import dash\n\nTITLE = 'no app here'\n")
+
+    with pytest.raises(images.ImageError) as failure:
+        images.build(source, progress=lambda _: None)
+
+    first_line = str(failure.value).splitlines()[0]
+    assert first_line.startswith("app 'no-entry': /app/app.py defines neither `app` (a Dash app) nor `server`")
+
+
+def test_app_that_raises_on_import_fails_the_build_naming_the_app(tmp_path: Path) -> None:
+    app_py = "import dash\n\nraise RuntimeError('the warehouse is unreachable')\n"
+    source = bad_runtime_app(tmp_path / "broken", app_py)
+
+    with pytest.raises(images.ImageError) as failure:
+        images.build(source, progress=lambda _: None)
+
+    first_line = str(failure.value).splitlines()[0]
+    assert first_line == (
+        "app 'broken': importing /app/app.py failed: /app/app.py:3: RuntimeError: the warehouse is unreachable"
+    )
+
+
+SILENT_DOCKERFILE = """\
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
+USER 10001:10001
+# Serves files on $PORT: /health is a 404, never the 200 the load balancer waits for.
+CMD ["sh", "-c", "exec python3 -m http.server \\"$PORT\\" --directory /tmp"]
+"""
+
+
+def test_dockerfile_app_whose_health_path_never_answers_fails_verify(tmp_path: Path) -> None:
+    directory = tmp_path / "silent"
+    directory.mkdir()
+    (directory / "Dockerfile").write_text(SILENT_DOCKERFILE)
+    source = inspect_app("silent", source=str(directory), root=REPO_ROOT)
+    built = images.build(source, progress=lambda _: None)
+
+    with pytest.raises(images.ImageError) as failure:
+        images.verify(built.image, source, port=8050, health_path="/health", timeout=SILENT_TIMEOUT_S)
+
+    message = str(failure.value)
+    assert message.startswith(
+        f"app 'silent': no answer on /health at port 8050 within {SILENT_TIMEOUT_S} s; last log lines:"
+    )
+    assert "GET /health HTTP/1.1" in message  # the app's own log says what it was asked

@@ -1,6 +1,6 @@
 """Deploy smoke test: the pinned CDK CLI bootstraps and deploys every stack into a local moto server.
 
-Given a moto server on loopback (patched by scripts/moto_deploy.py where moto's CloudFormation
+Given a moto server on loopback (patched by tests/harness/moto_deploy.py where moto's CloudFormation
 falls short of AWS; see that module's docstring), when `cdk bootstrap` and `cdk deploy --all` run
 against it, then the resources exist as configured, and a redeploy with a new image tag updates
 the service without resetting the desired count the scaler set.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import shutil
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ import boto3
 import pytest
 
 from common.apps import parse_app_json
+from infra.stacks.stateful import repository_output_key
+from zerodash.sources import content_tag, inspect_app
 
 pytestmark = pytest.mark.deploy
 
@@ -36,12 +39,12 @@ PREFIX = "ZdSmoke"
 STATEFUL, PLATFORM, APP = f"{PREFIX}-Stateful", f"{PREFIX}-Platform", f"{PREFIX}-App-dashboard"
 SCALER = f"{PREFIX}-Scaler"
 APPS_PATH = f"/zerodash/{PREFIX}/apps/"
-FIRST_TAG, SECOND_TAG = "smoke-test", "smoke-test-2"
+EXAMPLE = REPO_ROOT / "examples" / "population"
 PUBLIC_PORT, KEEPER_PORT = 80, 8081
 
 
 def _load_runner() -> ModuleType:
-    path = REPO_ROOT / "scripts" / "moto_deploy.py"
+    path = REPO_ROOT / "tests" / "harness" / "moto_deploy.py"
     spec = importlib.util.spec_from_file_location("moto_deploy", path)
     assert spec and spec.loader, path
     module = importlib.util.module_from_spec(spec)
@@ -60,6 +63,8 @@ class Deployment:
     work_dir: Path
     moto_log: Path
     timings: dict[str, float]
+    source: Path  # a copy of the population example: a redeploy after changing it runs a new image tag
+    first_tag: str = ""
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -70,13 +75,17 @@ class Deployment:
             aws_secret_access_key="testing",
         )
 
-    def deploy(self, image_tag: str) -> None:
-        context = {"imageTag": image_tag, "stackPrefix": PREFIX}
+    def deploy(self) -> str:
+        """Deploy every stack with the app built from `source`; returns the app's image tag (its content hash)."""
+        apps = [{"name": "dashboard", "source": str(self.source), "path": "/*", "title": "Population by country"}]
+        context = {"stackPrefix": PREFIX, "apps": json.dumps(apps)}
+        tag = content_tag(inspect_app("dashboard", source=str(self.source), root=REPO_ROOT))
         try:
             result = md.deploy_all(self.env, context=context, output_dir=self.work_dir)
         except md.CdkCommandError as error:
             pytest.fail(f"{error}\n--- moto log tail ---\n{md.log_tail(self.moto_log)}", pytrace=False)
-        self.timings[f"deploy {image_tag}"] = result.seconds
+        self.timings[f"deploy {tag}"] = result.seconds
+        return tag
 
     def outputs(self, stack: str) -> dict[str, str]:
         described = self.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
@@ -149,6 +158,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     if not md.CDK_BIN.exists():
         pytest.skip(f"CDK CLI not installed at {md.CDK_BIN} (run `npm ci`)")
     work_dir = tmp_path_factory.mktemp("moto-deploy")
+    source = shutil.copytree(EXAMPLE, work_dir / "population", ignore=shutil.ignore_patterns("__pycache__"))
     with md.moto_server(work_dir) as server:
         deployment = Deployment(
             endpoint=server.endpoint,
@@ -156,12 +166,13 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             work_dir=work_dir,
             moto_log=server.log_path,
             timings={},
+            source=source,
         )
         try:
             deployment.timings["bootstrap"] = md.bootstrap(deployment.env, work_dir=work_dir).seconds
         except md.CdkCommandError as error:
             pytest.fail(f"{error}\n--- moto log tail ---\n{md.log_tail(server.log_path)}", pytrace=False)
-        deployment.deploy(FIRST_TAG)
+        deployment.first_tag = deployment.deploy()
         yield deployment
         print(f"\ndeploy smoke timings: {json.dumps({k: round(v, 1) for k, v in deployment.timings.items()})}")
 
@@ -196,7 +207,7 @@ def test_repository_has_immutable_tags_and_scans_on_push(deployment: Deployment)
 
     assert repository["imageTagMutability"] == "IMMUTABLE"
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
-    assert deployment.outputs(STATEFUL)["RepositoryUri"] == repository["repositoryUri"]
+    assert deployment.outputs(STATEFUL)[repository_output_key("dashboard")] == repository["repositoryUri"]
 
 
 def test_cluster_exists(deployment: Deployment) -> None:
@@ -217,7 +228,7 @@ def test_service_runs_the_configured_fargate_task(deployment: Deployment) -> Non
     assert (task["cpu"], task["memory"]) == ("512", "1024")
     assert task["requiresCompatibilities"] == ["FARGATE"]
     assert [m["containerPort"] for m in container["portMappings"]] == [8050]
-    assert container["image"].endswith(f":{FIRST_TAG}")
+    assert container["image"].endswith(f":{deployment.first_tag}")
 
 
 def test_target_group_health_check_is_fast(deployment: Deployment) -> None:
@@ -348,16 +359,18 @@ def test_template_leaves_desired_count_to_the_live_service(deployment: Deploymen
 
 
 # Runs after the checks above: it changes the deployment (new task definition revision, desired count 0).
-def test_redeploy_with_new_image_keeps_the_scaled_down_desired_count(deployment: Deployment) -> None:
+def test_redeploy_of_a_changed_app_keeps_the_scaled_down_desired_count(deployment: Deployment) -> None:
     service = deployment.service()
     ecs = deployment.client("ecs")
     ecs.update_service(cluster=service["clusterArn"], service=service["serviceArn"], desiredCount=0)  # as the scaler
+    app_py = deployment.source / "app.py"
+    app_py.write_text(app_py.read_text() + "\n# changed: a new content hash, so a new image tag\n")
 
-    deployment.deploy(SECOND_TAG)
+    second_tag = deployment.deploy()
 
     updated = deployment.service()
     assert updated["taskDefinition"] != service["taskDefinition"], "the redeploy did not update the service"
-    assert deployment.task_definition()["containerDefinitions"][0]["image"].endswith(f":{SECOND_TAG}")
+    assert deployment.task_definition()["containerDefinitions"][0]["image"].endswith(f":{second_tag}")
     assert updated["desiredCount"] == 0
     assert deployment.client("cloudformation").describe_stacks(StackName=APP)["Stacks"][0]["StackStatus"] == (
         "UPDATE_COMPLETE"

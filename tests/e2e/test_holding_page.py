@@ -9,7 +9,6 @@ the twin): asleep until the page's script asks for the wake, then a target turns
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,17 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from common.facts import Facts, ServiceView
 from common.lifecycle import Decision, PointRule, SetDesired, Stamp
 from common.marks import WAKE_FAILED, Marks, WakeFailure, read_marks, wake_failure_value
 from common.route import Route
-from tests.e2e.test_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_ARGS
+from tests.chromium import chromium
 from tests.lambdas.builders import APP
 from waker.handler import handle
 from waker.page import Step
@@ -150,29 +146,13 @@ def load_balancer() -> Iterator[tuple[str, ScriptedAws]]:
         server.shutdown()
 
 
-def chromium(*, javascript: bool = True) -> WebDriver:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in CHROMIUM_ARGS:
-        options.add_argument(argument)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='zerodash-chromium-')}")
-    if not javascript:
-        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(15)
-    return driver
-
-
 def test_a_person_on_the_holding_page_lands_on_the_app_once_it_is_up(load_balancer):
     url, aws = load_balancer
-    driver = chromium()
-    try:
+    with chromium() as driver:
         driver.get(url + "/sales/")
         assert "Sales <dashboard> is starting" in driver.find_element(By.TAG_NAME, "h1").text
 
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "app"), "the page never reached the app")
-    finally:
-        driver.quit()
 
     assert aws.wake_requests == 1
     assert aws.route is Route.SERVICE
@@ -180,13 +160,10 @@ def test_a_person_on_the_holding_page_lands_on_the_app_once_it_is_up(load_balanc
 
 def test_a_browser_without_javascript_never_starts_the_app(load_balancer):
     url, aws = load_balancer
-    driver = chromium(javascript=False)
-    try:
+    with chromium(javascript=False) as driver:
         driver.get(url + "/sales/")
         time.sleep(3)
         body = driver.find_element(By.TAG_NAME, "body").text
-    finally:
-        driver.quit()
 
     assert "needs JavaScript" in body
     assert (aws.desired, aws.wake_requests) == (0, 0)
@@ -196,13 +173,10 @@ def test_after_a_failed_wake_the_page_says_why_and_starts_nothing(load_balancer)
     url, aws = load_balancer
     failure = WakeFailure(at=datetime.now(UTC) - timedelta(minutes=1), task_definition="app:1", reason="")
     aws.tags[WAKE_FAILED] = wake_failure_value(replace(failure, reason="CannotPullContainerError: no such tag"))
-    driver = chromium()
-    try:
+    with chromium() as driver:
         driver.get(url + "/sales/")
         text = driver.find_element(By.TAG_NAME, "body").text
         time.sleep(2)
-    finally:
-        driver.quit()
 
     assert "could not start" in text and "CannotPullContainerError" in text
     assert aws.wake_requests == 0
