@@ -15,7 +15,7 @@ from tests.twin.world import World
 
 
 def test_the_twins_app_object_has_exactly_the_keys_infra_writes():
-    app = App(context={**cdk_json_context(), "imageTag": "v1"})
+    app = App(context=cdk_json_context())
     stacks = build(app, load_config(app.node.try_get_context), default_environment())
     parameters = Template.from_stack(stacks.apps[0]).find_resources("AWS::SSM::Parameter")
     (parameter,) = parameters.values()
