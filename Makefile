@@ -6,8 +6,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CDK := node_modules/.bin/cdk
-# Image tag for synth: the current commit. `make deploy` builds and pushes it (README, Deploy).
-IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 CDK_FLAGS := --no-notices --no-version-reporting
 # Fraction of the month the apps are awake, for `make cost`.
 AWAKE ?= 0.1
@@ -18,11 +16,13 @@ help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 # The virtualenv is rebuilt whenever a requirements file changes.
-$(BIN)/.installed: requirements.txt requirements-dev.txt dashapp/requirements.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml $(wildcard examples/*/requirements.txt zerodash_runtime/build/requirements.txt)
 	@echo "==> Creating $(VENV) and installing Python dependencies"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@# ZeroDash's own packages (zerodash, zerodash_runtime, infra and the Lambdas' common/scaler/waker), editable.
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -30,8 +30,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-dev: $(BIN)/.installed ## Run the dashboard locally against a local S3 (no AWS account needed)
-	$(BIN)/python -m scripts.dev
+# The app `make dev` and `make image` work on (default: the first app in cdk.json; `make image`: all).
+APP ?=
+
+dev: $(BIN)/.installed ## Run one app locally against a local S3, as in its container (APP=name, default: the first)
+	$(BIN)/python -m scripts.dev $(if $(APP),--app $(APP))
 
 test: $(BIN)/.installed node_modules/.installed ## Lint, then run every test (unit, infra, browser, container, deploy smoke)
 	$(BIN)/ruff check .
@@ -47,13 +50,13 @@ format: $(BIN)/.installed ## Fix lint findings and format the code
 	$(BIN)/ruff format .
 
 synth: $(BIN)/.installed node_modules/.installed ## Synthesize every stack offline into cdk.out
-	$(CDK) synth $(CDK_FLAGS) --quiet -c imageTag=$(IMAGE_TAG)
+	$(CDK) synth $(CDK_FLAGS) --quiet
 
-# Extra flags for scripts/deploy.py, e.g. DEPLOY_ARGS="--no-build --require-approval never".
+# Extra flags for scripts/deploy.py, e.g. DEPLOY_ARGS="--jobs 4 --require-approval never" or "--no-build".
 DEPLOY_ARGS ?=
 
-deploy: $(BIN)/.installed node_modules/.installed ## Staged deploy: Stateful stack, build+push the image (tag: commit or IMAGE_TAG), then every stack
-	$(BIN)/python -m scripts.deploy $(if $(filter command line environment,$(origin IMAGE_TAG)),--image-tag $(IMAGE_TAG)) $(DEPLOY_ARGS)
+deploy: $(BIN)/.installed node_modules/.installed ## Deploy: Stateful stack, build+push only the images missing from ECR, then every stack
+	$(BIN)/python -m scripts.deploy $(DEPLOY_ARGS)
 
 status: $(BIN)/.installed ## Show each app's state, last request and time to sleep (needs AWS credentials)
 	$(BIN)/python -m zerodash status
@@ -62,8 +65,8 @@ cost: $(BIN)/.installed ## Monthly cost at us-east-1 list prices, next to the al
 	@# jsii (under the in-process synth) prints a banner about Node 20; the report does not depend on it.
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m zerodash cost --awake-fraction $(AWAKE)
 
-image: ## Build the container image (docker if it runs, else buildah)
-	scripts/build_image.sh
+image: $(BIN)/.installed ## Build the apps' images (APP=name for one; docker if it runs, else buildah)
+	$(BIN)/python -m zerodash.images build $(APP)
 
 bench: $(BIN)/.installed ## Benchmarks: speed and memory vs the article's way (needs apt's wrk), scale-to-zero simulation
 	for b in startup memory callbacks load; do PYTHONPATH=. $(BIN)/python -m bench.perf.$$b || exit 1; done

@@ -190,7 +190,7 @@ def _synthesize(context_json: str, outdir: Path) -> dict[str, Any]:
     from infra.app_builder import DEFAULT_REGION, OFFLINE_ACCOUNT, build
     from infra.config import ConfigError, load_config
 
-    context = {"imageTag": "cost-estimate", **json.loads((REPO_ROOT / "cdk.json").read_text())["context"], **overrides}
+    context = {**json.loads((REPO_ROOT / "cdk.json").read_text())["context"], **overrides}
     app = cdk.App(outdir=str(outdir), context=context)
     try:
         config = load_config(app.node.try_get_context)

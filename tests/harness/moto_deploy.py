@@ -34,8 +34,8 @@ Every CLI run has a timeout (``CLI_TIMEOUT_SECONDS``); on timeout the CLI is kil
 reports its output tail with each stack's status, latest events and the change sets moto holds.
 
 Usage:
-    .venv/bin/python scripts/moto_deploy.py serve [--port N]
-    .venv/bin/python scripts/moto_deploy.py deploy -c imageTag=dev [-c sampleData=false] [--keep]
+    .venv/bin/python -m tests.harness.moto_deploy serve [--port N]
+    .venv/bin/python -m tests.harness.moto_deploy deploy [-c sampleData=false] [--keep]
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from zerodash.local_s3 import stop_process
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_BIN = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 ACCOUNT = "123456789012"  # moto's default account; cdk.json pins AZs for it
@@ -521,12 +523,7 @@ def moto_server(log_dir: Path, start_timeout: float = 60.0) -> Iterator[MotoServ
             port = _wait_ready(process, start_timeout)
             yield MotoServer(port=port, process=process, log_path=log_path)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def _wait_ready(process: subprocess.Popen[str], timeout: float) -> int:
