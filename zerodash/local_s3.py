@@ -1,6 +1,7 @@
 """A throwaway S3 on loopback (moto server) holding the files an app should load.
 
-Used by `make dev` and the end-to-end tests. The server runs in its own process
+Used by `make dev` (an app's data/ directory, uploaded under its DATA_PREFIX as a deploy does), the
+end-to-end tests and the benchmarks. Needs moto (requirements-dev.txt). The server runs in its own process
 so its state never mixes with `moto.mock_aws` in the caller, and it is started
 in a new session so a Ctrl-C in the terminal reaches only the caller, which
 then stops it.
@@ -40,19 +41,17 @@ class LocalS3:
     bucket: str
     keys: tuple[str, ...]
 
-    def env(self, data_key: str | None = None) -> dict[str, str]:
-        """Environment for the app: endpoint, fake credentials, bucket and object key.
-
-        data_key defaults to the first uploaded key; pass another to simulate a bad configuration.
-        """
-        key = data_key if data_key is not None else self.keys[0]
-        return {
+    def env(self, *, data_prefix: str | None = None) -> dict[str, str]:
+        """Environment for the app: endpoint, fake credentials, BUCKET_NAME, and DATA_PREFIX when given."""
+        env = {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": REGION,
             **FAKE_CREDENTIALS,
             "BUCKET_NAME": self.bucket,
-            "DATA_KEY": key,
         }
+        if data_prefix is not None:
+            env["DATA_PREFIX"] = data_prefix
+        return env
 
 
 def start_moto_server() -> tuple[subprocess.Popen[str], str]:
@@ -88,6 +87,21 @@ def stop_process(process: subprocess.Popen[Any]) -> None:
         process.stdout.close()
 
 
+def directory_files(directory: Path | None, prefix: str = "") -> dict[str, Path]:
+    """{key: path} for every file under `directory` (recursively), keyed `prefix` + its relative POSIX path.
+
+    What a deploy uploads from an app's data/ directory to s3://<bucket>/<app name>/; None or a missing
+    directory gives no files.
+    """
+    if directory is None or not directory.is_dir():
+        return {}
+    return {
+        prefix + path.relative_to(directory).as_posix(): path
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.name != ".DS_Store"
+    }
+
+
 def upload(endpoint_url: str, bucket: str, files: Mapping[str, Path]) -> None:
     """Create the bucket and put each file under its key."""
     s3 = boto3.client(
@@ -104,9 +118,7 @@ def upload(endpoint_url: str, bucket: str, files: Mapping[str, Path]) -> None:
 
 @contextmanager
 def local_s3(bucket: str, files: Mapping[str, Path]) -> Iterator[LocalS3]:
-    """Run a moto S3 on a free loopback port with `files` ({key: path}) uploaded to `bucket`."""
-    if not files:
-        raise ValueError("local_s3 needs at least one file to upload")
+    """Run a moto S3 on a free loopback port with `files` ({key: path}, maybe none) uploaded to `bucket`."""
     process, endpoint_url = start_moto_server()
     try:
         upload(endpoint_url, bucket, files)
