@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from infra.stacks.app_stack import container_secret
 from tests.infra.conftest import ECR_IMAGE, PUBLIC_IMAGE, Build, role_statements
+from zerodash.config import SecretRef
 
 TASK_DEFINITION = "AWS::ECS::TaskDefinition"
 RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
@@ -243,3 +246,15 @@ def test_image_apps_still_read_their_own_prefix(image_apps_build: Build) -> None
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize(("json_key", "value_from"), [(None, ""), ("password", ":password::")])
+def test_a_secret_named_by_its_complete_arn_is_read_by_that_arn(json_key: str | None, value_from: str) -> None:
+    # given a secret whose name ends like Secrets Manager's own suffix, named by its complete ARN
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"
+    stack = cdk.Stack(cdk.App(), "Secrets")
+
+    secret = container_secret(stack, "Secret", SecretRef(kind="secretsmanager", name=arn, json_key=json_key))
+
+    # then ECS reads exactly that ARN (no partial ARN to widen with "-??????")
+    assert stack.resolve(secret.arn) == arn + value_from
