@@ -313,14 +313,14 @@ def push(
     registry = destination.split("/", 1)[0]
     password = ecr_password(registry, ecr_client) if ECR_HOST.match(registry) else None
     progress(f"pushing {image} to {destination}")
+    # The password goes through stdin, never the command line (where any user's `ps` would show it).
+    if password is not None:
+        _check_output([chosen, "login", "--username", "AWS", "--password-stdin", registry], stdin=password)
     if chosen == "docker":
-        if password is not None:
-            _check_output(["docker", "login", "--username", "AWS", "--password-stdin", registry], stdin=password)
         _check_output(["docker", "tag", image, destination])
         _check_output(["docker", "push", destination], timeout=BUILD_TIMEOUT_S)
     else:
-        credentials = ["--creds", f"AWS:{password}"] if password is not None else []
-        _check_output(["buildah", "push", *credentials, image, f"docker://{destination}"], timeout=BUILD_TIMEOUT_S)
+        _check_output(["buildah", "push", image, f"docker://{destination}"], timeout=BUILD_TIMEOUT_S)
     return destination
 
 
