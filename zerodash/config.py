@@ -86,6 +86,7 @@ IMAGE_TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 APP_PATH_PATTERN = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*\*$")
 STACK_PREFIX_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 CATCH_ALL_PATH = "/*"
+MAX_PATH_PATTERN_CHARS = 128  # ALB: a path pattern condition value is at most 128 characters
 CATCH_ALL_PRIORITY = 50000  # ALB's highest rule priority: evaluated last
 # Listener rule priorities 1..9 are reserved for the platform's own rules (1: /robots.txt, 2-3: turning
 # bots and monitors away); apps start at 10.
@@ -105,13 +106,15 @@ DEFAULT_WAKER_CONCURRENCY = 10
 ROBOTS_RULES = 1
 BOT_RULES = 2
 KEEP_WARM_KEYS = ("days", "start", "end", "timeZone")
+# An IANA zone name: "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5".
+TIME_ZONE_PATTERN = re.compile(r"[A-Za-z0-9_+-]{1,40}(?:/[A-Za-z0-9_+-]{1,40}){0,3}")
 # GitHub's owner and repository name grammar: "owner/name".
 GITHUB_REPOSITORY_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 # A branch name as it appears in the OIDC subject "repo:OWNER/NAME:ref:refs/heads/BRANCH" (no wildcards: the
 # trust policy matches it exactly, and IAM's StringEquals would take "*" literally anyway).
 GITHUB_BRANCH_PATTERN = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)$")
 OIDC_PROVIDER_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$", re.ASCII
 )
 # Deliberately simple: one @, no spaces, a dot in the domain. SNS sends a confirmation mail anyway.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -124,6 +127,15 @@ MIN_PORT, MAX_PORT = 1024, 65535
 HEALTH_PATH_PATTERN = re.compile(r"^/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*$")
 MAX_HEALTH_PATH = 1024
 TITLE_MAX_CHARS = 200
+# A whole number as written: ASCII digits with an optional minus ("١٢", "²", "--1" and 5,000 digits are not).
+WHOLE_NUMBER_PATTERN = re.compile(r"-?[0-9]{1,18}")
+LONG_NUMBER_PATTERN = re.compile(r"-?[0-9]+")
+# Control characters cannot be passed in a container's environment (NUL ends the string) or shown in a title.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SOURCE_CHARS = 1024
+# Values are quoted in messages up to this many characters, so a huge value gives a short message.
+SHOWN_CHARS = 80
+MAX_MESSAGE_CHARS = 1200
 ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # What ZeroDash sets in every app's container (infra, `make dev`, the tests), and the key that decides it.
 PLATFORM_ENVIRONMENT: Mapping[str, str] = {
@@ -140,11 +152,26 @@ PLATFORM_ENVIRONMENT: Mapping[str, str] = {
 ECS_ENVIRONMENT_PREFIXES = ("AWS_CONTAINER_", "ECS_CONTAINER_METADATA_URI")
 # Set by the runtime of app.py apps before it imports the app (zerodash_runtime), so a value here is ignored.
 RUNTIME_ENVIRONMENT = ("DASH_REQUESTS_PATHNAME_PREFIX", "DASH_ROUTES_PATHNAME_PREFIX")
-# An ECS task definition may be at most 64 KiB; the app's own variables get half of it.
+# An ECS task definition may be at most 64 KiB; the app's own variables and command get half of it.
 MAX_ENVIRONMENT_BYTES = 32 * 1024
+# An SSM standard-tier parameter (each app's object for the scaler and its waker) holds at most 4 KB. The ARNs
+# and names in it are generated at deploy time: these bounds are infra/constructs/scale_to_zero.py's.
+SSM_STANDARD_BYTES = 4096
+APP_OBJECT_RESOLVED_BOUNDS = {
+    "cluster": 255,
+    "service": 255,
+    "ruleArn": 200,
+    "serviceTargetGroupArn": 150,
+    "wakerTargetGroupArn": 150,
+}
+# The ALB's security group has one egress rule per distinct app port; a security group holds 60 outbound rules
+# by default (adjustable). https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html
+SECURITY_GROUP_RULES = 60
 # Secrets Manager secret names (1-512 of letters, digits and /_+=.@-) with an optional JSON key, and SSM
 # parameter names (letters, digits and _.-, "/" for a hierarchy that then starts with "/", at most 1011).
-SECRET_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$")
+SECRET_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$", re.ASCII
+)
 SECRETS_MANAGER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 SECRET_JSON_KEY_PATTERN = re.compile(r"^[^:\s]{1,256}$")
 SSM_PARAMETER_PATTERN = re.compile(r"^(?:/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$")
@@ -188,10 +215,32 @@ def _problem(message: str, *loc: str | int) -> PydanticCustomError:
     return PydanticCustomError("zerodash", "{message}", {"message": message, "loc": tuple(loc)})
 
 
+def _show(value: Any) -> str:
+    """`value` quoted for a message, at most SHOWN_CHARS characters of it (a 5,000-digit number included)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"
+    if isinstance(value, (list, tuple, dict)) and len(value) > 8:
+        return f"a {type(value).__name__} of {len(value)} items"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}..."
+
+
 def _whole_number(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().lstrip("-").isdigit():
-        raise _problem(f"{value!r} is not a whole number")
-    return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > 60:
+            raise _problem(f"{_show(value)} is far too large")
+        return value
+    text = value.strip(" ") if isinstance(value, str) else ""
+    if WHOLE_NUMBER_PATTERN.fullmatch(text):
+        return int(text)
+    if LONG_NUMBER_PATTERN.fullmatch(text):
+        raise _problem(f"{_show(value)} is far too large")
+    raise _problem(f"{_show(value)} is not a whole number (digits 0-9, e.g. 2)")
 
 
 def _describe(allowed: range | tuple[int, ...]) -> str:
@@ -240,7 +289,7 @@ class Matches:
                 or not self.pattern.fullmatch(value)
                 or (self.max_chars is not None and len(value) > self.max_chars)
             ):
-                raise _problem(f"{value!r} {self.message}")
+                raise _problem(f"{_show(value)} {self.message}")
             return value
 
         return core_schema.no_info_before_validator_function(check, handler(source))
@@ -251,13 +300,13 @@ def _flag(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise _problem(f"{value!r} is not allowed; allowed: true, false")
+    raise _problem(f"{_show(value)} is not allowed; allowed: true, false")
 
 
 def _text(what: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
-        if not isinstance(value, str):
-            raise _problem(f"{value!r} must be {what}")
+        if not isinstance(value, str) or not value.strip():
+            raise _problem(f"{_show(value)} must be {what}")
         return value
 
     return check
@@ -285,14 +334,64 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 def _title(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > TITLE_MAX_CHARS:
-        raise _problem(f"must be a string of at most {TITLE_MAX_CHARS} characters")
+    """Free text (the apps escape it where they write it into HTML), but printable and not blank."""
+    if not isinstance(value, str) or not value.strip() or len(value) > TITLE_MAX_CHARS:
+        raise _problem(
+            f"{_show(value)} must be a text of 1 to {TITLE_MAX_CHARS} characters (leave it out for the app's name)"
+        )
+    if CONTROL_CHARACTERS.search(value):
+        raise _problem(f"{_show(value)} holds a control character (tab, newline, NUL...): write it on one line")
+    return value
+
+
+def _source(value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > MAX_SOURCE_CHARS
+        or CONTROL_CHARACTERS.search(value)
+    ):
+        raise _problem(
+            f'{_show(value)} must be a directory relative to the project root, such as "apps/sales" '
+            f"(at most {MAX_SOURCE_CHARS} characters)"
+        )
+    return value
+
+
+def _env_value(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _problem(f'{_show(value)} must be a string (quote numbers and booleans: "2", "true")')
+    if "\x00" in value:
+        raise _problem(f"{_show(value)} holds a NUL character, which a process's environment cannot carry")
+    return value
+
+
+def _app_path(value: Any) -> str:
+    """The listener rule's path pattern: "/*" or "/segment/.../*" (ALB: at most 128 characters)."""
+    allowed = 'allowed: "/*" or a prefix such as "/sales/*" or "/sales/eu/*" (letters, digits and ._~-)'
+    if not isinstance(value, str):
+        raise _problem(f"{_show(value)} is not a path; {allowed}")
+    if len(value) > MAX_PATH_PATTERN_CHARS:
+        raise _problem(
+            f"{_show(value)} is {len(value)} characters; a load balancer's path pattern may have at most "
+            f"{MAX_PATH_PATTERN_CHARS}"
+        )
+    segments = value.split("/")[1:-1]
+    if "" in segments:
+        raise _problem(f"{_show(value)} has an empty segment (//): no request path matches it the same way; {allowed}")
+    if any(segment in (".", "..") for segment in segments):
+        raise _problem(
+            f"{_show(value)} has a . or .. segment: browsers remove them from the URL before sending it, so no request "
+            f"would reach the app; {allowed}"
+        )
+    if not APP_PATH_PATTERN.fullmatch(value):
+        raise _problem(f"{_show(value)} is not allowed; {allowed}")
     return value
 
 
 def _env_name(value: Any) -> str:
     if not isinstance(value, str) or not ENV_NAME_PATTERN.fullmatch(value):
-        raise _problem(f"{value!r} is not a variable name: use letters, digits and _, not starting with a digit")
+        raise _problem(f"{_show(value)} is not a variable name: use letters, digits and _, not starting with a digit")
     if value in PLATFORM_ENVIRONMENT:
         raise _problem(f"ZeroDash sets {value} in every app's container (from {PLATFORM_ENVIRONMENT[value]})")
     if value.startswith(ECS_ENVIRONMENT_PREFIXES):
@@ -301,12 +400,12 @@ def _env_name(value: Any) -> str:
 
 
 EnvName = Annotated[str, BeforeValidator(_env_name)]
-EnvValue = Annotated[str, BeforeValidator(_text('a string (quote numbers and booleans: "2", "true")'))]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
 
 
 def _command_part(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise _problem(f"{value!r} must be a non-empty string")
+        raise _problem(f"{_show(value)} must be a non-empty string")
     return value
 
 
@@ -324,7 +423,7 @@ def _read_prefix(value: Any) -> str:
         or any(part in (".", "..") for part in value.split("/"))
     ):
         raise _problem(
-            f'{value!r} must be an S3 prefix such as "shared/" or "reference/maps/": segments of letters, digits '
+            f'{_show(value)} must be an S3 prefix such as "shared/" or "reference/maps/": segments of letters, digits '
             f"and !_.'()- each ending in /, no leading /, at most {MAX_READ_PREFIX_CHARS} characters"
         )
     return value
@@ -393,6 +492,10 @@ class KeepWarmConfig(_Model):
             "end": data.get("end", ""),
             "timeZone": data.get("timeZone", data.get("time_zone", fields["time_zone"].default)),
         }
+        zone = window["timeZone"]
+        if not isinstance(zone, str) or not TIME_ZONE_PATTERN.fullmatch(zone):
+            # Checked first: the zone is looked up as a file, and a name of thousands of characters is an OSError.
+            raise _problem(f"{_show(zone)} is not an IANA time zone (e.g. 'Europe/Berlin')", "timeZone")
         # The Lambdas' own parser has the last word: what passes here is what they accept at cold start.
         try:
             parse_window(window)
@@ -486,21 +589,21 @@ class SecretRef(BaseModel):
             name, json_key = ":".join(parts[:7]), ":".join(parts[7:])
             if not SECRET_ARN_PATTERN.fullmatch(name) or len(parts) > 8:
                 raise _problem(
-                    f"{data!r}: a secret's ARN is arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 "
+                    f"{_show(data)}: a secret's ARN is arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 "
                     'characters>, optionally followed by ":<json-key>"'
                 )
             if json_key and not SECRET_JSON_KEY_PATTERN.fullmatch(json_key):
-                raise _problem(f"{data!r}: the JSON key must be 1-256 characters without ':' or spaces")
+                raise _problem(f"{_show(data)}: the JSON key must be 1-256 characters without ':' or spaces")
             return {"kind": kind, "name": name, "json_key": json_key or None}
         if kind == "secretsmanager":
             name, _, json_key = rest.partition(":")
             if not SECRETS_MANAGER_NAME_PATTERN.fullmatch(name):
                 raise _problem(
-                    f"{data!r}: the secret's name must be 1-512 of letters, digits and /_+=.@- "
+                    f"{_show(data)}: the secret's name must be 1-512 of letters, digits and /_+=.@- "
                     '("secretsmanager:<name>" or "secretsmanager:<name>:<json-key>")'
                 )
             if rest.endswith(":") or (json_key and not SECRET_JSON_KEY_PATTERN.fullmatch(json_key)):
-                raise _problem(f"{data!r}: the JSON key must be 1-256 characters without ':' or spaces")
+                raise _problem(f"{_show(data)}: the JSON key must be 1-256 characters without ':' or spaces")
             return {"kind": kind, "name": name, "json_key": json_key or None}
         if kind == "ssm":
             if (
@@ -509,13 +612,13 @@ class SecretRef(BaseModel):
                 or rest.lstrip("/").lower().startswith(("aws", "ssm"))
             ):
                 raise _problem(
-                    f"{data!r}: the parameter name must be letters, digits and _.- with / for a hierarchy (then "
+                    f"{_show(data)}: the parameter name must be letters, digits and _.- with / for a hierarchy (then "
                     f'starting with /, e.g. "ssm:/sales/db-password"), at most {MAX_SSM_PARAMETER_NAME} characters, '
                     "not starting with aws or ssm"
                 )
             return {"kind": kind, "name": rest}
         raise _problem(
-            f'{data!r} must be "secretsmanager:<name>", "secretsmanager:<name>:<json-key>" or '
+            f'{_show(data)} must be "secretsmanager:<name>", "secretsmanager:<name>:<json-key>" or '
             '"ssm:<parameter name>" (the value is read by ECS when the task starts, never stored in the template)'
         )
 
@@ -525,7 +628,7 @@ class SecretRef(BaseModel):
 
 def _secret(value: Any) -> Any:
     if not isinstance(value, (str, SecretRef)):
-        raise _problem(f'{value!r} must be a string such as "secretsmanager:<name>" or "ssm:<parameter name>"')
+        raise _problem(f'{_show(value)} must be a string such as "secretsmanager:<name>" or "ssm:<parameter name>"')
     return value
 
 
@@ -543,12 +646,10 @@ class AppConfig(_Model):
             "is not DNS-safe: use 1-32 lowercase letters, digits and -, starting with a letter and not ending with -",
         ),
     ]
-    source: Annotated[str, BeforeValidator(_text("a directory relative to the project root"))] | None = None
+    source: Annotated[str, BeforeValidator(_source)] | None = None
     image: Annotated[str, BeforeValidator(_text('an image reference such as "sales:1.4.2"'))] | None = None
     module: Annotated[str, BeforeValidator(_text('"module" or "module:attribute"'))] | None = None
-    path: Annotated[
-        str, Matches(APP_PATH_PATTERN, 'must be "/*" or a prefix such as "/sales/*" (at most 128 characters)', 128)
-    ] = CATCH_ALL_PATH
+    path: Annotated[str, BeforeValidator(_app_path)] = CATCH_ALL_PATH
     # Default: the app's name.
     title: Annotated[str, BeforeValidator(_title)] = Field(default_factory=lambda data: data.get("name", ""))
     # Default: the catch-all "/*" is evaluated last (50000); any other path 10 x its position (10, 20, ...).
@@ -597,9 +698,16 @@ class AppConfig(_Model):
             return data
         if not isinstance(data, Mapping):
             raise _problem('must be an object with a "name" and a "source" or an "image"')
-        data = {key: value for key, value in data.items() if value is not None}  # JSON null: not given
         if "dataKey" in data:
             raise _problem(DATA_KEY_REMOVED, "dataKey")
+        if _from_context(info):
+            # In cdk.json a key is given or left out: null is an error, never the default in disguise (and each
+            # key's own check refuses an empty string).
+            for key, value in data.items():
+                if value is None:
+                    default = "" if key == "name" else ", or leave the key out for the default"
+                    raise _problem(f"null is not allowed: give a value{default}", key)
+        data = {key: value for key, value in data.items() if value is not None}  # Python callers: None = not given
         scaling_keys = {*ScalingConfig.context_keys(), *ScalingConfig.model_fields}
         if "scaling" in data and not _from_context(info):  # Python callers may pass the scaling object itself
             return data
@@ -626,6 +734,10 @@ class AppConfig(_Model):
             key = "module" if app.module is not None and "module" in str(error) else "source"
             key = "image" if key == "source" and app.image is not None and app.source is None else key
             raise _problem(str(error), key) from None
+        except (OSError, ValueError, RuntimeError) as error:  # a name too long, a symlink loop...
+            raise _problem(
+                f"{_show(app.source)} cannot be read as a directory ({type(error).__name__})", "source"
+            ) from None
         if found.kind == "runtime":
             for name in app.environment:
                 if name in RUNTIME_ENVIRONMENT:
@@ -639,11 +751,13 @@ class AppConfig(_Model):
                 raise _problem(f"{name} is also in environment: give each variable once", "secrets", name)
         size = sum(len(name) + len(value.encode()) for name, value in app.environment.items())
         size += sum(len(name) + len(str(ref)) for name, ref in app.secrets.items())
-        if size > MAX_ENVIRONMENT_BYTES:
+        command = sum(len(part.encode()) + 3 for part in app.command or ())
+        if size + command > MAX_ENVIRONMENT_BYTES:
+            what = "variables" if size >= command else "command"
             raise _problem(
-                f"the app's variables take {size} bytes; at most {MAX_ENVIRONMENT_BYTES} (an ECS task definition "
-                "holds 64 KiB): put large values in the data bucket or in a secret",
-                "environment",
+                f"the app's variables and command take {size + command} bytes; at most {MAX_ENVIRONMENT_BYTES} (an "
+                "ECS task definition holds 64 KiB): put large values in the data bucket or in a secret",
+                "environment" if what == "variables" else "command",
             )
         for prefix in app.read_prefixes:
             if prefix.startswith(app.data_prefix):
@@ -689,9 +803,40 @@ def _apps(value: Any) -> Any:
             value = json.loads(value)
         except json.JSONDecodeError as error:
             raise _problem(f"is not valid JSON: {error}") from None
+        except (ValueError, RecursionError) as error:  # a number of over 4,300 digits, nesting thousands deep
+            raise _problem(f"cannot be read as JSON ({str(error).partition(':')[0][:100]})") from None
     if not isinstance(value, (list, tuple)) or not value:
         raise _problem('must be a non-empty list of app objects, e.g. [{"name": "sales", "source": "apps/sales"}]')
     return value
+
+
+def _check_reachable(apps: tuple[AppConfig, ...]) -> None:
+    """Refuse an app no request can reach: an app evaluated earlier (lower priority) whose path covers its own.
+
+    "/*" covers every path and "/sales/*" covers "/sales/eu/*": the load balancer takes the first rule that
+    matches, so the longer prefix must be evaluated first, and "/*" last.
+    """
+    order = sorted(range(len(apps)), key=lambda index: apps[index].priority)
+    for position, later in enumerate(order):
+        for earlier in order[:position]:
+            first, second = apps[earlier], apps[later]
+            if not second.path.startswith(first.path[:-1]):
+                continue
+            covered = "every path" if first.path == CATCH_ALL_PATH else f"everything under {first.url_prefix}"
+            key = earlier if first.path == CATCH_ALL_PATH else later
+            fix = (
+                f'leave out apps[{earlier}].priority: "/*" is then evaluated last'
+                if first.path == CATCH_ALL_PATH
+                else f"give apps[{later}] a priority below {first.priority} (or list it before apps[{earlier}] "
+                "and leave both priorities out)"
+            )
+            raise _problem(
+                f"apps[{later}] ({second.name!r}, {second.path!r}, priority {second.priority}) is never reached: "
+                f"apps[{earlier}] ({first.name!r}, {first.path!r}) is evaluated before it (priority "
+                f"{first.priority}) and matches {covered}; {fix}",
+                key,
+                "priority",
+            )
 
 
 def _optional(pattern: re.Pattern[str], message: str) -> Any:
@@ -753,8 +898,9 @@ class ZeroDashConfig(_Model):
             for index, app in enumerate(apps):
                 value = getattr(app, attribute)
                 if value in seen:
-                    raise _problem(f"{value!r} is already used by apps[{seen[value]}]", index, key)
+                    raise _problem(f"{_show(value)} is already used by apps[{seen[value]}]", index, key)
                 seen[value] = index
+        _check_reachable(apps)
         names = {app.name: index for index, app in enumerate(apps)}
         for index, app in enumerate(apps):
             for prefix in app.read_prefixes:
@@ -831,9 +977,11 @@ def config_error(error: ValidationError) -> ConfigError:
     elif first["type"] == "extra_forbidden":
         message = "unknown key (keys are written in camelCase, as in cdk.json)"
     elif first["type"] in ("string_type", "int_type", "bool_type", "list_type", "tuple_type", "dict_type"):
-        message = f"{first['input']!r}: {first['msg'][0].lower()}{first['msg'][1:]}"
+        message = f"{_show(first['input'])}: {first['msg'][0].lower()}{first['msg'][1:]}"
     else:
         message = first["msg"]
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 30] + f"... ({len(message)} characters)"
     return ConfigError(render_key(loc) or "config", message)
 
 
@@ -859,6 +1007,8 @@ def check_quotas(config: ZeroDashConfig) -> None:
     - Listener rules per load balancer, default rules excluded (albRuleQuota, AWS's default 100): the
       platform's (/robots.txt, 2 bot rules with blockBots), and per app its rule plus, with scale to zero,
       its keeper rule (infra/constructs/dash_service.py).
+    - Outbound rules of the load balancer's security group (60 by default): one per distinct app port.
+    - Each app's object in SSM (scale to zero): a standard parameter holds 4 KB (title and keepWarm windows).
     - Lambda concurrency (lambdaConcurrencyQuota): the scaler and every waker reserve theirs
       (1 + apps x wakerConcurrency), and Lambda refuses a reservation that leaves the account fewer than 100
       unreserved.
@@ -888,6 +1038,29 @@ def check_quotas(config: ZeroDashConfig) -> None:
             "quota",
         )
 
+    ports: dict[int, int] = {}
+    for index, app in enumerate(config.apps):
+        ports.setdefault(app.port, index)
+        if len(ports) > SECURITY_GROUP_RULES:
+            raise ConfigError(
+                f"apps[{index}].port",
+                f"the apps use more than {SECURITY_GROUP_RULES} different ports; the load balancer's security group "
+                f"has one outbound rule per port and holds {SECURITY_GROUP_RULES} (AWS's default quota "
+                "'Inbound or outbound rules per security group'): let apps share ports (each app has its own task)",
+            )
+
+    if config.scale_to_zero:
+        for index, app in enumerate(config.apps):
+            size = app_object_bytes(app)
+            if size > SSM_STANDARD_BYTES:
+                raise ConfigError(
+                    f"apps[{index}]",
+                    f"the app object of {app.name!r} (what the scaler and the waker read: name, title, scaling and "
+                    f"keepWarm windows) may take {size} bytes once deployed, more than the {SSM_STANDARD_BYTES} an "
+                    f"SSM standard parameter holds: use a shorter title or fewer keepWarm windows "
+                    f"({len(app.scaling.keep_warm)} now)",
+                )
+
     if config.scale_to_zero:
         reserved = SCALER_CONCURRENCY + apps * config.waker_concurrency
         allowed = config.lambda_concurrency_quota - UNRESERVED_LAMBDA_CONCURRENCY
@@ -900,3 +1073,14 @@ def check_quotas(config: ZeroDashConfig) -> None:
                 f"{max(allowed, 0)} can be reserved: lower wakerConcurrency, or raise the account's quota and set "
                 "lambdaConcurrencyQuota",
             )
+
+
+def app_object_bytes(app: AppConfig) -> int:
+    """The most bytes app `app`'s object (lambdas/README.md) may take as JSON once CloudFormation resolved it."""
+    app_object = {
+        "name": app.name,
+        "title": app.title,
+        **{key: "x" * length for key, length in APP_OBJECT_RESOLVED_BOUNDS.items()},
+        **app.scaling.policy_json(),
+    }
+    return len(json.dumps(app_object, ensure_ascii=False, separators=(",", ":")).encode())

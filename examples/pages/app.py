@@ -7,6 +7,7 @@ which put in front the path prefix the app is served under, so the same code wor
 from __future__ import annotations
 
 import os
+from html import escape
 
 import dash
 from dash import Dash, dcc, html
@@ -14,7 +15,8 @@ from dash import Dash, dcc, html
 TITLE = os.environ.get("APP_TITLE") or "Pages and a live chart"
 
 # use_pages imports every module of pages/ that calls dash.register_page, here, while the app is built.
-app = Dash(__name__, use_pages=True, title=TITLE)
+# Dash writes `title` into the page's <title> as it is: escaped here, since APP_TITLE is free text.
+app = Dash(__name__, use_pages=True, title=escape(TITLE))
 
 
 def nav() -> html.Nav:

@@ -8,6 +8,7 @@ from the app's data/ directory through `zerodash_runtime.data.Dataset` (see data
 from __future__ import annotations
 
 import os
+from html import escape
 
 from dash import Dash
 from flask import Flask
@@ -36,7 +37,9 @@ app = Dash(
     __name__,
     server=server,
     compress=True,
-    title=TITLE,
+    # Dash writes `title` into the index's <title> as it is (dash 4.4): escaped here, since titles are free
+    # text. Components (the H1 in layout.py) are rendered by React, which escapes their text itself.
+    title=escape(TITLE),
     add_log_handler=False,  # log through the root logger, which the runtime writes as JSON
     enable_mcp=False,  # no MCP endpoint for AI agents: this dashboard is for people
 )

@@ -102,7 +102,7 @@ def parse_window(raw: Mapping[str, Any]) -> KeepWarmWindow:
     zone = str(raw.get("timeZone", "UTC"))
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         raise PolicyError(f"keepWarm.timeZone: {zone!r} is not an IANA time zone (e.g. 'Europe/Berlin')") from None
     start, end = parse_time(raw.get("start", ""), "start"), parse_time(raw.get("end", ""), "end")
     if start == end:

@@ -176,8 +176,9 @@ def test_an_empty_string_from_the_command_line_means_not_given(load: Any) -> Non
     assert (config.nat_gateways, config.alarm_email, config.github_branch) == (0, None, "main")
 
 
-def test_json_null_in_an_app_entry_means_not_given(load: Any) -> None:
-    assert load(apps=_apps(_app(cpu=None, title=None))).apps[0].cpu == 512
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_null_or_an_empty_string_in_an_app_entry_is_an_error_not_the_default(error: Any, value: Any) -> None:
+    assert error(apps=_apps(_app(cpu=value))).key == "apps[0].cpu"
 
 
 def test_scaling_keys_sit_in_the_app_entry_and_max_tasks_follows_min_tasks(load: Any) -> None:

@@ -75,6 +75,11 @@ def test_unknown_time_zone_is_rejected():
         parse_window({"days": "mon-fri", "start": "08:00", "end": "18:00", "timeZone": "Mars/Olympus"})
 
 
+def test_a_time_zone_too_long_for_a_file_name_is_rejected_not_raised():
+    with pytest.raises(PolicyError, match="timeZone"):  # zoneinfo raises OSError (file name too long) for it
+        parse_window({"start": "08:00", "end": "18:00", "timeZone": "Europe/" + "x" * 5000})
+
+
 def test_window_is_read_in_its_own_time_zone():
     window = parse_window({"days": "mon-fri", "start": "08:00", "end": "18:00", "timeZone": "America/New_York"})
 
