@@ -42,6 +42,8 @@ def _summary(state: DataState) -> dict[str, Any]:
     summary: dict[str, Any] = {"rows": state.rows, "etag": state.etag}
     if state.error:  # a reload failed: still serving the previous version, say why it is not the newest
         summary["reload_error"] = state.error
+    if state.warnings:  # loaded, but something in it looks wrong (bounded: at most 20 messages of 500 characters)
+        summary["warnings"] = list(state.warnings)
     return summary
 
 

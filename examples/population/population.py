@@ -8,7 +8,7 @@ year once, and each country maps to the bounds of its slice: two numeric arrays 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ class PopulationData:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         _check(frame)
-        country = frame["country"].astype("category")
+        country = _names(frame["country"])
         codes = country.cat.codes.to_numpy()
         years = frame["year"].to_numpy()
         order = np.lexsort((years, codes))  # by country, then year
@@ -40,6 +40,8 @@ class PopulationData:
         self._years = years[order]
         self._pops = frame["pop"].to_numpy()[order]
         present = np.unique(sorted_codes[sorted_codes >= 0])  # code -1 is a missing country name: not listed
+        if not len(present):
+            raise DataError("has no country names: column country is blank in every row, so there is nothing to draw")
         starts = np.searchsorted(sorted_codes, present, side="left")
         stops = np.searchsorted(sorted_codes, present, side="right")
         names = country.cat.categories[present].astype(str)
@@ -48,7 +50,11 @@ class PopulationData:
         )
         self.countries: tuple[str, ...] = tuple(sorted(self._bounds))
         self.rows = len(frame)
-        self.figure: Callable[[str], dict[str, Any]] = lru_cache(maxsize=FIGURE_CACHE_SIZE)(self._draw)
+        # What loaded but will not draw as the file means it; the runtime logs these and shows them on /health.
+        self.warnings: tuple[str, ...] = tuple(_suspicious(frame, sorted_codes, self._years, self._pops))
+        # The cache holds the arrays, not self: no reference cycle, so a replaced version is freed at once.
+        draw = partial(_draw, self._years, self._pops, self._bounds)
+        self.figure: Callable[[str], dict[str, Any]] = lru_cache(maxsize=FIGURE_CACHE_SIZE)(draw)
 
     def __contains__(self, country: object) -> bool:
         return country in self._bounds
@@ -58,9 +64,10 @@ class PopulationData:
         start, stop = self._bounds[country]
         return self._years[start:stop], self._pops[start:stop]
 
-    def _draw(self, country: str) -> dict[str, Any]:
-        years, pops = self.series(country)
-        return population_figure(country, years, pops)
+
+def _draw(years: np.ndarray, pops: np.ndarray, bounds: dict[str, tuple[int, int]], country: str) -> dict[str, Any]:
+    start, stop = bounds[country]
+    return population_figure(country, years[start:stop], pops[start:stop])
 
 
 def _check(frame: pd.DataFrame) -> None:
@@ -70,3 +77,31 @@ def _check(frame: pd.DataFrame) -> None:
     for column in NUMERIC_COLUMNS:
         if not pd.api.types.is_numeric_dtype(frame[column]):
             raise DataError(f"has non-numeric values in column {column}: year and pop must be numbers")
+
+
+def _names(column: pd.Series) -> pd.Series:
+    """The country column as a category, blank names ("", spaces) counted as missing: such rows are not listed."""
+    country = column.astype("category")
+    blank = [name for name in country.cat.categories if not str(name).strip()]
+    return country.cat.remove_categories(blank) if blank else country
+
+
+def _suspicious(frame: pd.DataFrame, sorted_codes: np.ndarray, years: np.ndarray, pops: np.ndarray) -> list[str]:
+    found = []
+    unnamed = int((sorted_codes < 0).sum())
+    if unnamed:
+        found.append(f"{unnamed:,} row(s) have no country name and are not shown")
+    named = sorted_codes >= 0
+    same = named[1:] & (sorted_codes[1:] == sorted_codes[:-1]) & (years[1:] == years[:-1])
+    duplicates = int(same.sum())
+    if duplicates:
+        found.append(
+            f"{duplicates:,} row(s) repeat a (country, year) already in the file: their lines zig-zag; keep one row "
+            "per country and year"
+        )
+    # inf and true/false values the runtime reports for any dataset; a negative population only this chart knows.
+    if not pd.api.types.is_bool_dtype(frame["pop"]):
+        negative = int(((pops < 0) & np.isfinite(pops)).sum())  # -inf is reported as infinite
+        if negative:
+            found.append(f"column pop has {negative:,} negative value(s)")
+    return found

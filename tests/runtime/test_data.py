@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 from moto import mock_aws
 
-from zerodash_runtime.data import DataNotReady, Dataset, Status, datasets, load_all, readers
+from zerodash_runtime.data import DataNotReady, Dataset, Status, datasets, load_all, readers, start_reloaders
 
 BUCKET = "zerodash-test-data"
 CSV = "country,year,pop\nFrance,2000,60\nFrance,2001,61\n"
@@ -358,3 +359,86 @@ def test_prepared_without_a_prepare_function_is_a_programming_error(bucket: Any)
 def test_prepare_must_be_callable() -> None:
     with pytest.raises(TypeError, match="prepare must be a function of the DataFrame"):
         Dataset("gapminder.csv", prepare="index")  # type: ignore[arg-type]
+
+
+def test_a_new_worker_checks_for_a_newer_version_before_it_serves(bucket: Any) -> None:
+    """gunicorn forks a replacement worker from the master's boot-time data: start_reloaders (its
+    post_worker_init) reloads what changed since before returning, not one interval later."""
+    put(bucket, "gapminder.csv", CSV)
+    dataset = Dataset("gapminder.csv")
+    dataset.load()  # the master, at boot
+    put(bucket, "gapminder.csv", CSV + "France,2002,62\n")  # a reload the dead worker had done
+    stop = threading.Event()
+
+    thread = start_reloaders(3600, stop=stop)
+
+    try:
+        assert dataset.state.rows == 3
+        assert thread is not None and thread.is_alive()
+    finally:
+        stop.set()
+
+
+def test_a_reason_is_bounded_and_says_how_long_it_was(bucket: Any) -> None:
+    put(bucket, "wide.csv", ",".join(f"column_{n}" for n in range(20_000)) + "\n" + "1," * 19_999 + "1\n")
+    dataset = Dataset("wide.csv", columns=["country"])
+
+    state = dataset.load()
+
+    assert state.status is Status.FAILED
+    assert len(state.error or "") <= 500
+    assert "lacks the column(s) country" in (state.error or "")
+    assert "characters in all)" in (state.error or "")
+
+
+def test_a_line_longer_than_the_limit_is_refused_before_it_is_read_whole(
+    bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATA_MAX_LINE_BYTES", "65536")
+    put(bucket, "long.csv", "country,year,pop\n" + "x" * 1_000_000 + ",2000,1\n")
+
+    state = Dataset("long.csv").load()
+
+    assert state.status is Status.FAILED
+    assert "has a line longer than 64.0 KiB" in (state.error or "")
+
+
+def test_a_file_bigger_than_the_memory_budget_is_refused_before_reading(
+    bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATA_MAX_BYTES", "1000")
+    put(bucket, "big.csv", CSV * 100)
+
+    state = Dataset("big.csv").load()
+
+    assert state.status is Status.FAILED
+    assert "too big for this task's memory" in (state.error or "")
+    assert "DATA_MAX_BYTES" in (state.error or "")
+
+
+def test_a_nested_parquet_column_is_named_with_its_type(bucket: Any) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"country": [{"name": "Chile"}], "pop": [1]}), buffer)
+    put(bucket, "nested.parquet", buffer.getvalue())
+
+    state = Dataset("nested.parquet", columns=["country", "pop"]).load()
+
+    assert "column country is a struct" in (state.error or "")
+
+
+def test_warnings_from_the_data_and_from_prepare_are_kept_with_the_version(bucket: Any) -> None:
+    class Prepared:
+        warnings = ("2 rows repeat a key",)
+
+    put(bucket, "odd.csv", "country,year,pop\nFrance,2000,inf\n")
+    dataset = Dataset("odd.csv", prepare=lambda frame: Prepared())
+
+    state = dataset.load()
+
+    assert state.status is Status.READY
+    assert state.warnings == ("column pop has 1 infinite value(s) (inf), which cannot be drawn", "2 rows repeat a key")
+    put(bucket, "odd.csv", CSV)
+    assert dataset.reload_if_changed().warnings == ("2 rows repeat a key",)

@@ -48,3 +48,12 @@ def test_a_failed_reload_stays_healthy_and_says_why() -> None:
     body, status = health_report([("a.csv", DataState(Status.READY, error="bad CSV", rows=3))])
 
     assert (status, body["datasets"]["a.csv"]["reload_error"]) == (200, "bad CSV")
+
+
+def test_warnings_about_loaded_data_are_shown_with_the_dataset() -> None:
+    suspicious = DataState(Status.READY, etag='"abc"', rows=3, warnings=("2 duplicate (country, year) rows",))
+
+    body, status = health_report([("a.csv", suspicious)])
+
+    assert status == 200
+    assert body["datasets"]["a.csv"]["warnings"] == ["2 duplicate (country, year) rows"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from zerodash_runtime.data import s3
+from zerodash_runtime.data import limits, s3
 from zerodash_runtime.data.readers import SUFFIXES, read_frame
 from zerodash_runtime.data.state import DataLoadError, DataNotReady, DataState, Status
 from zerodash_runtime.settings import RuntimeSettings
@@ -133,8 +133,8 @@ class Dataset:
         key = settings.data_prefix + self.key
         etag = None
         try:
-            with s3.open_object(settings.bucket_name, key) as (body, etag):
-                frame = read_frame(body, key, f"s3://{settings.bucket_name}/{key}", self.columns)
+            with s3.open_object(settings.bucket_name, key) as (body, etag, size):
+                frame = read_frame(body, key, f"s3://{settings.bucket_name}/{key}", self.columns, size)
         except DataLoadError as error:
             self._tried = etag
             return self._record_failure(str(error))
@@ -150,18 +150,64 @@ class Dataset:
             except Exception as error:  # the app's code: whatever it raises is this version's failure
                 logger.warning("%s: prepare raised", self.key, exc_info=True)
                 return self._record_failure(f"{self.key}: {str(error) or type(error).__name__}")
+        warnings = limits.bounded_list([*_frame_warnings(frame), *_prepared_warnings(prepared)])
+        replaced = self._version is not None
         self._version = _Version(frame, prepared)  # one assignment: a reader sees the old version or the new one
-        self._state = DataState(Status.READY, etag=etag, loaded_at=datetime.now(UTC), rows=len(frame))
+        self._state = DataState(
+            Status.READY, etag=etag, loaded_at=datetime.now(UTC), rows=len(frame), warnings=warnings
+        )
         logger.info("%s loaded: %d rows, ETag %s", self.key, len(frame), etag)
+        for warning in warnings:  # once per version: a version is loaded once
+            logger.warning("%s (ETag %s): %s", self.key, etag, warning)
+        if replaced:
+            del frame, prepared
+            _release_memory()
         return self._state
 
     def _record_failure(self, reason: str) -> DataState:
+        reason = limits.bounded(reason)  # a 20,000-column header or a 200 MB line must not become the reason
         logger.error("%s not loaded: %s", self.key, reason)
         if self._version is not None:
             self._state = replace(self._state, error=reason)  # keep serving the previous version
         else:
             self._state = DataState(Status.FAILED, error=reason)
         return self._state
+
+
+def _frame_warnings(frame: pd.DataFrame) -> list[str]:
+    """What any app would want to know about values that loaded: infinities and true/false columns."""
+    import numpy as np
+    import pandas as pd
+
+    found = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            found.append(f"column {name} holds true/false values, which count as 1 and 0 where numbers are expected")
+        elif pd.api.types.is_float_dtype(column):
+            infinite = int(np.isinf(column.to_numpy()).sum())
+            if infinite:
+                found.append(f"column {name} has {infinite:,} infinite value(s) (inf), which cannot be drawn")
+    return found
+
+
+def _prepared_warnings(prepared: Any) -> list[str]:
+    """The app's own findings: a `warnings` attribute of what `prepare` returned (a sequence of text), if any."""
+    found = getattr(prepared, "warnings", None)
+    if isinstance(found, str) or not isinstance(found, Sequence):
+        return []
+    return [str(item) for item in found]
+
+
+def _release_memory() -> None:
+    """After a swap, free the replaced version now (cycles included) and hand its pages back to the system, so the
+    process stays near its first load's size instead of keeping the freed heap."""
+    import gc
+
+    from zerodash_runtime.memory import release_free_memory
+
+    gc.collect()
+    release_free_memory()
 
 
 class Registry:

@@ -23,25 +23,48 @@ def load_all(max_parallel: int = 4) -> None:
         list(pool.map(Dataset.load, pending))
 
 
-def start_reloaders(
-    interval_seconds: float | None = None, stop: threading.Event | None = None
-) -> threading.Thread | None:
-    """One daemon thread that checks every dataset's ETag each DATA_RELOAD_SECONDS and reloads what changed.
+# How long a new worker waits for its first check (a HEAD per dataset, and the reload of what changed since the
+# master loaded it) before it serves: under gunicorn's 30 s worker timeout, so a slow S3 cannot get it killed.
+FIRST_CHECK_SECONDS = 20.0
 
-    Threads do not survive fork: call this in the process that serves. None when the interval is 0."""
+
+def start_reloaders(
+    interval_seconds: float | None = None,
+    stop: threading.Event | None = None,
+    first_check_seconds: float = FIRST_CHECK_SECONDS,
+) -> threading.Thread | None:
+    """One daemon thread that checks every dataset's ETag at once, then each DATA_RELOAD_SECONDS, and reloads what
+    changed; returns when the first check is done (or after `first_check_seconds`).
+
+    The first check is for a worker gunicorn forks to replace one that died: it inherits the data the master loaded
+    at boot, older than what the dead worker served if a reload happened since; checking before it serves means it
+    never serves older data than the worker it replaces. Threads do not survive fork: call this in the process that
+    serves. None when the interval is 0 (no reloads: every worker serves the master's data)."""
     interval = RuntimeSettings.from_env().data_reload_seconds if interval_seconds is None else interval_seconds
     if interval <= 0:
         return None
     stop = stop or threading.Event()
+    first_done = threading.Event()
+
+    def check_all() -> None:
+        for dataset in REGISTRY.all():  # datasets created after start-up are watched too
+            try:
+                dataset.reload_if_changed()
+            except Exception:  # the watcher must survive anything and try again next interval
+                logger.exception("checking %s for a new version failed", dataset.key)
 
     def run() -> None:
+        try:
+            check_all()
+        finally:
+            first_done.set()
         while not stop.wait(interval):
-            for dataset in REGISTRY.all():  # datasets created after start-up are watched too
-                try:
-                    dataset.reload_if_changed()
-                except Exception:  # the watcher must survive anything and try again next interval
-                    logger.exception("checking %s for a new version failed", dataset.key)
+            check_all()
 
     thread = threading.Thread(target=run, name="data-reloader", daemon=True)
     thread.start()
+    if not first_done.wait(first_check_seconds):
+        logger.warning(
+            "the first check for new data takes over %.0f s: serving the data at hand meanwhile", first_check_seconds
+        )
     return thread

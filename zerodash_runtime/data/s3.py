@@ -31,13 +31,14 @@ def client() -> Any:
 
 
 @contextmanager
-def open_object(bucket: str | None, key: str) -> Iterator[tuple[Any, str | None]]:
-    """The object's streaming body and its ETag; the body is closed on leaving."""
+def open_object(bucket: str | None, key: str) -> Iterator[tuple[Any, str | None, int | None]]:
+    """The object's streaming body, its ETag and its size (ContentLength: known before the body is read); the body
+    is closed on leaving."""
     location = _location(bucket, key)
     with explained(bucket or "", location):
         response = client().get_object(Bucket=bucket, Key=key)
         with closing(response["Body"]) as body:
-            yield body, response.get("ETag")
+            yield body, response.get("ETag"), response.get("ContentLength")
 
 
 def object_etag(bucket: str | None, key: str) -> str:

@@ -20,6 +20,9 @@ class DataState:
     etag: str | None = None  # of the object the served data came from
     loaded_at: datetime | None = None  # when the served data was loaded (UTC)
     rows: int | None = None
+    # READY: what looks wrong in the served version although it loaded (duplicates, inf, negative values...), as
+    # the app's `prepare` and the runtime's own checks found it; logged once per version and shown on /health.
+    warnings: tuple[str, ...] = ()
 
 
 class DataLoadError(Exception):

@@ -72,3 +72,16 @@ def test_a_table_without_rows_cannot_be_drawn() -> None:
 def test_text_in_a_numeric_column_cannot_be_drawn() -> None:
     with pytest.raises(DataError, match="non-numeric values in column pop"):
         PopulationData(SAMPLE_FRAME.assign(pop="many"))
+
+
+def test_a_blank_country_column_cannot_be_drawn() -> None:
+    with pytest.raises(DataError, match="has no country names"):
+        PopulationData(SAMPLE_FRAME.assign(country=" "))
+
+
+def test_duplicates_and_negative_populations_load_with_warnings() -> None:
+    frame = pd.concat([SAMPLE_FRAME, SAMPLE_FRAME.head(1).assign(pop=-1)])
+
+    warnings = PopulationData(frame).warnings
+
+    assert [warning.split(" ")[:3] for warning in warnings] == [["1", "row(s)", "repeat"], ["column", "pop", "has"]]
