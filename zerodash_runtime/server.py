@@ -4,6 +4,7 @@ attention script answered by the runtime's own small Flask app, so the user's ap
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from zerodash_runtime import attention
+from zerodash_runtime.guard import RequestGuard, max_request_bytes
 from zerodash_runtime.health import Report, add_health
 from zerodash_runtime.loader import LoadedApp
 from zerodash_runtime.prefix import PrefixMount, StartResponse, WSGIApp, not_found
@@ -52,7 +54,13 @@ def build_application(loaded: LoadedApp, settings: RuntimeSettings, report: Call
         attention.add_script_route(runtime, attention.ROUTE)
         inside.add(attention.ROUTE)
         attention.add_attention(loaded.dash, attention.script_url(prefix, settings.attention_seconds))
-    return PrefixMount(Dispatch(runtime, loaded.wsgi, inside), prefix, outside=Dispatch(runtime, not_found, outside))
+    # Client input is checked before the app sees it (zerodash_runtime/guard.py): bodies bounded everywhere,
+    # Dash's internal routes answered 4xx for what Dash itself would turn into a 500.
+    limit = max_request_bytes(os.environ)
+    routes = loaded.dash.config.routes_pathname_prefix if loaded.dash is not None else "/"
+    app = RequestGuard(loaded.wsgi, max_bytes=limit, dash=loaded.dash, routes_prefix=routes)
+    mount = PrefixMount(Dispatch(runtime, app, inside), prefix, outside=Dispatch(runtime, not_found, outside))
+    return RequestGuard(mount, max_bytes=limit)
 
 
 def _app_routes(loaded: LoadedApp, path: str) -> bool:

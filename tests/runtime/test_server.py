@@ -3,6 +3,8 @@ attention script on Dash pages."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
 
@@ -127,3 +129,97 @@ def test_a_flask_app_gets_no_attention_script(serve: ServeFixture) -> None:
     client = serve(FIXTURES / "flask_own_health", URL_PREFIX="/sales/")
 
     assert client.get("/sales/_zerodash/attention.js").status_code == 404
+
+
+TICK = {
+    "output": "count.children",
+    "outputs": {"id": "count", "property": "children"},
+    "inputs": [{"id": "tick", "property": "n_intervals", "value": 3}],
+    "changedPropIds": ["tick.n_intervals"],
+    "state": [],
+}
+
+
+def test_a_well_formed_callback_passes_the_guard(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    response = client.post("/sales/_dash-update-component", json=TICK)
+
+    assert response.status_code == 200
+    assert response.json["response"] == {"count": {"children": "3"}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [1, 2],
+        {k: v for k, v in TICK.items() if k != "output"},
+        {k: v for k, v in TICK.items() if k != "outputs"},
+        {k: v for k, v in TICK.items() if k != "inputs"},
+        {**TICK, "output": "nope.children"},
+        {**TICK, "output": "x" * 100_000},
+        {**TICK, "outputs": [1]},
+        {**TICK, "inputs": "x"},
+        {**TICK, "inputs": TICK["inputs"] * 2},
+        {**TICK, "inputs": [{"property": "n_intervals", "value": 1}]},
+        {**TICK, "state": [1]},
+        {**TICK, "changedPropIds": "tick.n_intervals"},
+    ],
+    ids=lambda body: str(body)[:40],
+)
+def test_a_malformed_callback_body_is_answered_400_with_a_reason(serve: ServeFixture, body: object) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    response = client.post("/sales/_dash-update-component", json=body)
+
+    assert response.status_code == 400
+    assert set(response.json) == {"error"}
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[" * 50_000 + b"]" * 50_000, b'{"output": "\xff"}'])
+def test_a_callback_body_that_is_not_json_is_answered_400(serve: ServeFixture, raw: bytes) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    response = client.post("/sales/_dash-update-component", data=raw, content_type="application/json")
+
+    assert response.status_code == 400
+
+
+def test_a_body_over_max_request_bytes_is_refused_413_and_the_connection_closed(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/", MAX_REQUEST_BYTES="1000")
+
+    response = client.post("/sales/_dash-update-component", json={**TICK, "pad": "x" * 2000})
+
+    assert response.status_code == 413
+    assert response.headers["Connection"] == "close"
+    assert client.post("/sales/_dash-update-component", json=TICK).status_code == 200
+
+
+def test_a_chunked_body_is_counted_while_read(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/", MAX_REQUEST_BYTES="1000")
+
+    def post_chunked(size: int) -> int:
+        body = json.dumps({**TICK, "pad": "x" * size}).encode()
+        headers = {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
+        as_gunicorn = {"CONTENT_LENGTH": "", "wsgi.input_terminated": True}  # it decodes chunks, no length
+        stream = io.BytesIO(body)
+        path = "/sales/_dash-update-component"
+        response = client.post(path, input_stream=stream, headers=headers, environ_overrides=as_gunicorn)
+        return response.status_code
+
+    assert (post_chunked(10), post_chunked(5000)) == (200, 413)
+
+
+def test_an_unregistered_component_file_is_404_not_500(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    assert client.get("/sales/_dash-component-suites/dash/nothing.v1m1.js").status_code == 404
+    assert client.get("/sales/_dash-component-suites/nopkg/x.js").status_code == 404
+
+
+def test_an_exception_in_the_users_callback_stays_a_500(serve: ServeFixture, tmp_path: Path) -> None:
+    source = (FIXTURES / "ticker" / "app.py").read_text().replace("return str(n_intervals or 0)", "raise ValueError")
+    client = serve(write_app(tmp_path / "broken", source), URL_PREFIX="/sales/")
+
+    assert client.post("/sales/_dash-update-component", json=TICK).status_code == 500
