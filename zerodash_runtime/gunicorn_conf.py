@@ -16,9 +16,19 @@ bind = f"0.0.0.0:{_settings.port}"
 preload_app = True
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gthread"
-threads = 4
+# A thread is held for as long as its client takes to send the request: four clients sending a byte a second
+# held all of 4 threads and a normal callback waited 20-25 s (issue 11). The ALB forwards requests as they
+# arrive, so the task must absorb slow clients. Idle threads cost ~no memory (RSS unchanged at 300 MiB):
+# 32 keep a normal user's callback p99 at ~7 ms under 8 slow clients and 4 x 100 MiB bodies
+# (bench/perf/http_abuse.py). GUNICORN_THREADS raises it.
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 
 timeout = 30
+# gunicorn's request-line and header bounds, stated (its defaults): a longer line or header is refused with 4xx
+# before the app runs. Bodies are bounded by zerodash_runtime/guard.py (MAX_REQUEST_BYTES).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 graceful_timeout = 20  # within ECS's 30 s stopTimeout, so in-flight requests finish before SIGKILL
 # Longer than the ALB's 60 s idle timeout: the ALB must be the side that closes idle connections, or it may
 # send a request on a connection gunicorn has just closed and answer the visitor with a 502.
@@ -42,3 +52,12 @@ def post_worker_init(worker):
     from zerodash_runtime import wsgi  # imported by the master already (preload_app): nothing loads twice
 
     wsgi.start_in_worker()
+
+
+def worker_abort(worker):
+    """gunicorn's `timeout` fired (the worker's main loop froze, e.g. a C call holding the GIL): log every thread's
+    stack before the worker exits, so the log says where it hung. A request thread stuck while the main loop runs
+    is the watchdog's case (zerodash_runtime/watchdog.py), not this one."""
+    from zerodash_runtime.watchdog import log_all_stacks
+
+    log_all_stacks(f"worker (pid {worker.pid}) timed out after {worker.cfg.timeout} s (gunicorn timeout): replacing it")

@@ -31,6 +31,7 @@ from zerodash_runtime.logs import configure_logging  # noqa: E402
 from zerodash_runtime.memory import prepare_for_fork  # noqa: E402
 from zerodash_runtime.server import build_application  # noqa: E402
 from zerodash_runtime.settings import RuntimeSettings  # noqa: E402
+from zerodash_runtime.watchdog import Watchdog, timeout_from_env  # noqa: E402
 
 EXIT_APP_LOAD = 2
 logger = logging.getLogger("zerodash_runtime")
@@ -54,11 +55,14 @@ def report() -> Report:
     return health_report((dataset.key, dataset.state) for dataset in datasets())
 
 
-application = build_application(loaded, settings, report)
+# Outermost: a request stuck anywhere (the app, /health) gets its worker replaced (zerodash_runtime/watchdog.py).
+watchdog = Watchdog(build_application(loaded, settings, report), timeout_from_env())
+application = watchdog
 prepare_for_fork()
 logger.info("serving %s under %s (health at %s)", loaded.describe(), settings.url_prefix, settings.health_path)
 
 
 def start_in_worker() -> threading.Thread | None:
-    """gunicorn's post_worker_init: threads do not survive fork, so the reloader starts in the worker."""
+    """gunicorn's post_worker_init: threads do not survive fork; the reloader and the watchdog start here."""
+    watchdog.start()
     return start_reloaders(settings.data_reload_seconds)
