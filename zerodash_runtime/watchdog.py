@@ -2,7 +2,7 @@
 
 gunicorn's `timeout` does not see a stuck request with the gthread worker: the heartbeat comes from the worker's
 main loop, which keeps running while a request thread sleeps forever, waits on a deadlock or loops in Python. Such
-thread holds one of the worker's threads for good, and enough of them stall the task while /health stays 200.
+a thread holds one of the worker's threads for good, and enough of them stall the task while /health stays 200.
 
 The watchdog counts the time each request spends in the app's own code: from the WSGI call to the end of the
 response, minus the time spent reading the request body from the client and the time gunicorn spends writing the
