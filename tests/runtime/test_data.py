@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -368,12 +369,32 @@ def test_a_new_worker_checks_for_a_newer_version_before_it_serves(bucket: Any) -
     dataset = Dataset("gapminder.csv")
     dataset.load()  # the master, at boot
     put(bucket, "gapminder.csv", CSV + "France,2002,62\n")  # a reload the dead worker had done
+    time.sleep(1.1)  # an interval (1 s here) later: the dead worker may have reloaded since
+    stop = threading.Event()
+
+    thread = start_reloaders(1, stop=stop)
+
+    try:
+        assert dataset.state.rows == 3
+        assert thread is not None and thread.is_alive()
+    finally:
+        stop.set()
+
+
+def test_a_worker_forked_at_boot_answers_at_once_without_checking_s3(bucket: Any, monkeypatch) -> None:
+    """Data younger than an interval cannot be behind (no worker has checked yet): a wake's first answer does not
+    wait for the worker's S3 client and a HEAD request."""
+    put(bucket, "gapminder.csv", CSV)
+    dataset = Dataset("gapminder.csv")
+    dataset.load()  # the master, just now
+    checks: list[str] = []
+    monkeypatch.setattr(Dataset, "reload_if_changed", lambda self: checks.append(self.key) or self.state)
     stop = threading.Event()
 
     thread = start_reloaders(3600, stop=stop)
 
     try:
-        assert dataset.state.rows == 3
+        assert checks == []
         assert thread is not None and thread.is_alive()
     finally:
         stop.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from zerodash_runtime.data.dataset import REGISTRY, Dataset
 from zerodash_runtime.settings import RuntimeSettings
@@ -33,13 +34,15 @@ def start_reloaders(
     stop: threading.Event | None = None,
     first_check_seconds: float = FIRST_CHECK_SECONDS,
 ) -> threading.Thread | None:
-    """One daemon thread that checks every dataset's ETag at once, then each DATA_RELOAD_SECONDS, and reloads what
-    changed; returns when the first check is done (or after `first_check_seconds`).
+    """One daemon thread that checks every dataset's ETag each DATA_RELOAD_SECONDS and reloads what changed.
 
-    The first check is for a worker gunicorn forks to replace one that died: it inherits the data the master loaded
-    at boot, older than what the dead worker served if a reload happened since; checking before it serves means it
-    never serves older data than the worker it replaces. Threads do not survive fork: call this in the process that
-    serves. None when the interval is 0 (no reloads: every worker serves the master's data)."""
+    A worker gunicorn forks to replace one that died inherits the data the master loaded at boot, older than what
+    the dead worker served if a reload happened since. So when any dataset was loaded an interval ago or more (or
+    never), the first check runs at once and this returns when it is done (or after `first_check_seconds`): the
+    worker never serves older data than the one it replaces. A worker forked at boot, with data younger than an
+    interval, cannot be behind (no worker has checked yet) and answers at once: a wake does not wait for an S3
+    client and a HEAD request. Threads do not survive fork: call this in the process that serves. None when the
+    interval is 0 (no reloads: every worker serves the master's data)."""
     interval = RuntimeSettings.from_env().data_reload_seconds if interval_seconds is None else interval_seconds
     if interval <= 0:
         return None
@@ -53,9 +56,12 @@ def start_reloaders(
             except Exception:  # the watcher must survive anything and try again next interval
                 logger.exception("checking %s for a new version failed", dataset.key)
 
+    behind = _may_be_behind(interval)
+
     def run() -> None:
         try:
-            check_all()
+            if behind:
+                check_all()
         finally:
             first_done.set()
         while not stop.wait(interval):
@@ -63,8 +69,17 @@ def start_reloaders(
 
     thread = threading.Thread(target=run, name="data-reloader", daemon=True)
     thread.start()
-    if not first_done.wait(first_check_seconds):
+    if behind and not first_done.wait(first_check_seconds):
         logger.warning(
             "the first check for new data takes over %.0f s: serving the data at hand meanwhile", first_check_seconds
         )
     return thread
+
+
+def _may_be_behind(interval: float) -> bool:
+    """Whether some dataset's version is an interval old or more (or missing): another worker may have reloaded."""
+    now = datetime.now(UTC)
+    return any(
+        dataset.state.loaded_at is None or (now - dataset.state.loaded_at).total_seconds() >= interval
+        for dataset in REGISTRY.all()
+    )
