@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra.constructs.platform import APP_PORT
 from infra.constructs.retention import retention_days
-from zerodash.config import PLATFORM_ENVIRONMENT
+from zerodash.config import ENV_NAME_PATTERN, PLATFORM_ENVIRONMENT, READ_PREFIX_PATTERN
 
 CONTAINER_NAME = "dash"
 # The keeper rule's condition: 255.255.255.255 is the limited broadcast address, never a request's source.
@@ -35,9 +35,6 @@ DEREGISTRATION_DELAY = Duration.seconds(30)
 TMP_VOLUME = "tmp"
 TMP_PATH = "/tmp"
 DEFAULT_LOG_LEVEL = "INFO"
-# An S3 key prefix the task may read: relative, ending with "/", no wildcards (IAM would expand them).
-READ_PREFIX_PATTERN = re.compile(r"^(?:[A-Za-z0-9!_.'()-]+/)+$")
-ENVIRONMENT_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # What ZeroDash sets in every container (zerodash.config.PLATFORM_ENVIRONMENT); an app's own `environment` and
 # `secrets` may not redefine them. LOG_LEVEL is only a default, which the app's environment may override.
 RESERVED_VARIABLES = tuple(PLATFORM_ENVIRONMENT)
@@ -209,7 +206,7 @@ class DashService(Construct):
         environment = dict(environment or {})
         secrets = dict(secrets or {})
         for name in [*environment, *secrets]:
-            if name in RESERVED_VARIABLES or not ENVIRONMENT_NAME_PATTERN.fullmatch(name):
+            if name in RESERVED_VARIABLES or not ENV_NAME_PATTERN.fullmatch(name):
                 raise ValueError(f"{name!r} cannot be an app's variable: ZeroDash sets {', '.join(RESERVED_VARIABLES)}")
         both = sorted(set(environment) & set(secrets))
         if both:
