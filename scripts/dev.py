@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from zerodash.images import free_port
 from zerodash.local_s3 import directory_files, local_s3, stop_process
 
 if TYPE_CHECKING:  # the schema imports pydantic: loaded only when the config is read
@@ -143,13 +144,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def free_port() -> int:
-    """A port the OS reports free on 127.0.0.1 (another process could still take it before we bind)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def choose_port(preferred: int, *, report: Say = say) -> int:

@@ -21,6 +21,7 @@ import base64
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -461,8 +462,7 @@ def verify(
 
 
 def free_port() -> int:
-    import socket
-
+    """A port the OS reports free on 127.0.0.1 (another process could still take it before it is bound)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -12,6 +12,7 @@ from bench.perf import loadgen, procs
 from bench.perf.dataset import countries
 from bench.perf.harness import bench_s3
 from bench.perf.table import markdown_table
+from zerodash.images import free_port
 
 
 def row(name: str, result: loadgen.LoadResult, baseline: loadgen.LoadResult) -> list[object]:
@@ -35,7 +36,7 @@ def main() -> None:
     with bench_s3() as (s3, directory):
         names = countries(directory / "big.csv")
 
-        port = procs.free_port()
+        port = free_port()
         article_env = procs.article_env(s3, "big.csv")
         article = procs.start(procs.article_command(), article_env, port, directory / "article.log")
         try:
@@ -46,7 +47,7 @@ def main() -> None:
         rows.append(row("article: callback", baseline, baseline))
 
         for workers in (1, 2):
-            port = procs.free_port()
+            port = free_port()
             ours = procs.start(
                 procs.zerodash_command(port),
                 {**procs.zerodash_env(s3, "big.csv"), "WEB_CONCURRENCY": str(workers)},

@@ -15,6 +15,7 @@ from bench.perf import loadgen, procs
 from bench.perf.dataset import countries
 from bench.perf.harness import bench_s3
 from bench.perf.table import markdown_table, ratio
+from zerodash.images import free_port
 
 WARM_CALLBACKS = 200
 SETTLE_SECONDS = 2.0
@@ -45,12 +46,12 @@ def main() -> None:
     with bench_s3() as (s3, directory):
         names = countries(directory / "big.csv")
         log = directory / "server.log"
-        port = procs.free_port()
+        port = free_port()
         article = steady_pss(procs.article_command(), procs.article_env(s3, "big.csv"), port, "/", names, log)
         rows.append(["article (Flask dev server, debug, reloader)", "big.csv", f"{article:.0f} MiB", "100%"])
         for key in ("big.csv", "big.parquet"):
             for workers in (1, 2):
-                port = procs.free_port()
+                port = free_port()
                 env = {**procs.zerodash_env(s3, key), "WEB_CONCURRENCY": str(workers)}
                 ours = steady_pss(procs.zerodash_command(port), env, port, "/health", names, log)
                 rows.append([f"ZeroDash, {workers} worker(s)", key, f"{ours:.0f} MiB", ratio(ours, article)])

@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.perf import procs
 from bench.perf.harness import bench_s3
 from bench.perf.table import markdown_table, ratio
+from zerodash.images import free_port
 
 
 def time_to_200(command: list[str], env: dict[str, str], port: int, path: str, log: Path) -> float:
@@ -40,14 +41,14 @@ def main() -> None:
                 article_env = procs.article_env(s3, article_key)
                 runs = [
                     time_to_200(procs.article_command(), article_env, port, "/", directory / "a.log")
-                    for port in (procs.free_port() for _ in range(args.runs))
+                    for port in (free_port() for _ in range(args.runs))
                 ]
                 article_times[article_key] = statistics.median(runs)
                 print(f"article {article_key}: {[round(run, 2) for run in runs]}", flush=True)
             ours_env = procs.zerodash_env(s3, key)
             runs = [
                 time_to_200(procs.zerodash_command(port), ours_env, port, "/health", directory / "z.log")
-                for port in (procs.free_port() for _ in range(args.runs))
+                for port in (free_port() for _ in range(args.runs))
             ]
             print(f"ZeroDash {key}: {[round(run, 2) for run in runs]}", flush=True)
             article, ours = article_times[article_key], statistics.median(runs)

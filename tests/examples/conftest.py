@@ -12,7 +12,6 @@ import importlib
 import json
 import os
 import re
-import socket
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,12 +23,6 @@ from typing import Any
 from werkzeug.test import Client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def top_level_names(directory: Path) -> set[str]:

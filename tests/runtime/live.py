@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zerodash.images import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 CONFIG = REPO_ROOT / "zerodash_runtime" / "gunicorn_conf.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(url: str, timeout: float = 5) -> tuple[int, bytes]:

@@ -39,7 +39,8 @@ import pytest
 import requests
 
 from tests.runtime.conftest import FIXTURES
-from tests.runtime.live import CONFIG, GUNICORN, REPO_ROOT, Server, free_port
+from tests.runtime.live import CONFIG, GUNICORN, REPO_ROOT, Server
+from zerodash.images import free_port
 from zerodash_runtime.watchdog import EXIT_STUCK, Watchdog, log_all_stacks, timeout_from_env
 
 APP = FIXTURES / "faults"

@@ -15,7 +15,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.runtime.conftest import FIXTURES, write_app
-from tests.runtime.live import REPO_ROOT, Server, free_port, get, running, wait_until_ready
+from tests.runtime.live import REPO_ROOT, Server, get, running, wait_until_ready
+from zerodash.images import free_port
 
 BUCKET = "zerodash-runtime-live"
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}

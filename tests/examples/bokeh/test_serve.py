@@ -19,7 +19,8 @@ from bokeh.util.token import generate_jwt_token, generate_session_id
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from tests.examples.conftest import EXAMPLES, free_port
+from tests.examples.conftest import EXAMPLES
+from zerodash.images import free_port
 from zerodash.local_s3 import stop_process
 
 DIRECTORY = EXAMPLES / "bokeh"
