@@ -23,17 +23,10 @@ from typing import Any
 
 from zerodash_runtime.prefix import StartResponse, WSGIApp
 
-DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
 MAX_ID_CHARS = 4096  # a callback id or component id longer than this is no page's
 UPDATE_ROUTE = "_dash-update-component"
 SUITES_ROUTE = "_dash-component-suites/"
 _READ_STEP = 64 * 1024
-
-
-def max_request_bytes(environ: Mapping[str, str]) -> int:
-    """MAX_REQUEST_BYTES from the environment (a positive integer), else 1 MiB."""
-    text = (environ.get("MAX_REQUEST_BYTES") or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 1 << 40 else DEFAULT_MAX_REQUEST_BYTES
 
 
 class BadRequest(Exception):

@@ -4,7 +4,6 @@ attention script answered by the runtime's own small Flask app, so the user's ap
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from zerodash_runtime import attention
-from zerodash_runtime.guard import RequestGuard, max_request_bytes
+from zerodash_runtime.guard import RequestGuard
 from zerodash_runtime.health import Report, add_health
 from zerodash_runtime.loader import LoadedApp
 from zerodash_runtime.prefix import PrefixMount, StartResponse, WSGIApp, not_found
@@ -56,7 +55,7 @@ def build_application(loaded: LoadedApp, settings: RuntimeSettings, report: Call
         attention.add_attention(loaded.dash, attention.script_url(prefix, settings.attention_seconds))
     # Client input is checked before the app sees it (zerodash_runtime/guard.py): bodies bounded everywhere,
     # Dash's internal routes answered 4xx for what Dash itself would turn into a 500.
-    limit = max_request_bytes(os.environ)
+    limit = settings.max_request_bytes
     routes = loaded.dash.config.routes_pathname_prefix if loaded.dash is not None else "/"
     app = RequestGuard(loaded.wsgi, max_bytes=limit, dash=loaded.dash, routes_prefix=routes)
     mount = PrefixMount(Dispatch(runtime, app, inside), prefix, outside=Dispatch(runtime, not_found, outside))

@@ -13,6 +13,8 @@ DEFAULT_PORT = 8050
 DEFAULT_MODULE = "app"
 DEFAULT_RELOAD_SECONDS = 60.0
 DEFAULT_ATTENTION_SECONDS = 300.0
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 20.0  # zerodash_runtime/watchdog.py: well under the ALB's 60 s
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # zerodash_runtime/guard.py: a Dash callback body is a few hundred bytes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +29,8 @@ class RuntimeSettings:
     data_reload_seconds: float = DEFAULT_RELOAD_SECONDS  # 0: never reload
     attention_seconds: float = DEFAULT_ATTENTION_SECONDS  # 0: never stop polling
     health_path: str = "/health"  # external path, URL_PREFIX + "health" unless HEALTH_PATH says otherwise
+    request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS  # 0: no watchdog
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -43,6 +47,8 @@ class RuntimeSettings:
             data_reload_seconds=_number(env.get("DATA_RELOAD_SECONDS"), DEFAULT_RELOAD_SECONDS),
             attention_seconds=_number(env.get("ATTENTION_SECONDS"), DEFAULT_ATTENTION_SECONDS),
             health_path=_path(env.get("HEALTH_PATH")) or f"{prefix}health",
+            request_timeout_seconds=_number(env.get("REQUEST_TIMEOUT_SECONDS"), DEFAULT_REQUEST_TIMEOUT_SECONDS),
+            max_request_bytes=_bytes(env.get("MAX_REQUEST_BYTES"), DEFAULT_MAX_REQUEST_BYTES),
         )
 
 
@@ -64,6 +70,12 @@ def _number(raw: str | None, default: float) -> float:
     except ValueError:
         return default
     return value if 0 <= value < float("inf") else default
+
+
+def _bytes(raw: str | None, default: int) -> int:
+    """A positive whole number of bytes below 1 TiB, in ASCII digits; anything else is the default."""
+    text = (raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 1 << 40 else default
 
 
 def _text(raw: str | None) -> str | None:

@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_TIMEOUT_SECONDS = 20.0
+from zerodash_runtime.settings import DEFAULT_REQUEST_TIMEOUT_SECONDS
+
 DRAIN_SECONDS = 5.0
 # Any non-zero code except 3 and 4, which make gunicorn's master halt the whole server (worker boot or app load
 # failure). 70 is EX_SOFTWARE.
@@ -39,16 +40,6 @@ EXIT_STUCK = 70
 logger = logging.getLogger("zerodash_runtime.watchdog")
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-def timeout_from_env(environ: dict[str, str] | None = None) -> float:
-    """REQUEST_TIMEOUT_SECONDS: a non-negative number, default 20 (a malformed value falls back to it)."""
-    raw = (os.environ if environ is None else environ).get("REQUEST_TIMEOUT_SECONDS", "")
-    try:
-        value = float(raw) if raw.strip() else DEFAULT_TIMEOUT_SECONDS
-    except ValueError:
-        return DEFAULT_TIMEOUT_SECONDS
-    return value if 0 <= value < float("inf") else DEFAULT_TIMEOUT_SECONDS
 
 
 @dataclass
@@ -153,7 +144,7 @@ class Watchdog:
     def __init__(
         self,
         app: WSGIApp,
-        timeout_s: float = DEFAULT_TIMEOUT_SECONDS,
+        timeout_s: float = DEFAULT_REQUEST_TIMEOUT_SECONDS,
         *,
         drain_s: float = DRAIN_SECONDS,
         clock: Callable[[], float] = time.monotonic,

@@ -31,7 +31,7 @@ from zerodash_runtime.logs import configure_logging  # noqa: E402
 from zerodash_runtime.memory import prepare_for_fork  # noqa: E402
 from zerodash_runtime.server import build_application  # noqa: E402
 from zerodash_runtime.settings import RuntimeSettings  # noqa: E402
-from zerodash_runtime.watchdog import Watchdog, timeout_from_env  # noqa: E402
+from zerodash_runtime.watchdog import Watchdog  # noqa: E402
 
 EXIT_APP_LOAD = 2
 logger = logging.getLogger("zerodash_runtime")
@@ -56,7 +56,7 @@ def report() -> Report:
 
 
 # Outermost: a request stuck anywhere (the app, /health) gets its worker replaced (zerodash_runtime/watchdog.py).
-watchdog = Watchdog(build_application(loaded, settings, report), timeout_from_env())
+watchdog = Watchdog(build_application(loaded, settings, report), settings.request_timeout_seconds)
 application = watchdog
 prepare_for_fork()
 logger.info("serving %s under %s (health at %s)", loaded.describe(), settings.url_prefix, settings.health_path)

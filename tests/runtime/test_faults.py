@@ -41,7 +41,8 @@ import requests
 from tests.runtime.conftest import FIXTURES
 from tests.runtime.live import CONFIG, GUNICORN, REPO_ROOT, Server
 from zerodash.images import free_port
-from zerodash_runtime.watchdog import EXIT_STUCK, Watchdog, log_all_stacks, timeout_from_env
+from zerodash_runtime.settings import RuntimeSettings
+from zerodash_runtime.watchdog import EXIT_STUCK, Watchdog, log_all_stacks
 
 APP = FIXTURES / "faults"
 REPORT = REPO_ROOT / ".build" / "reliability" / "faults.json"
@@ -122,6 +123,10 @@ def test_time_reading_the_body_from_a_slow_client_is_not_counted() -> None:
 
     assert seen and not any(seen)
     assert watchdog.running == {}
+
+
+def timeout_from_env(environ: dict[str, str]) -> float:
+    return RuntimeSettings.from_env(environ).request_timeout_seconds
 
 
 def test_the_timeout_comes_from_the_environment() -> None:

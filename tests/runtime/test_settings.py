@@ -39,3 +39,10 @@ def test_a_malformed_number_falls_back_to_its_default(raw: str) -> None:
 
 def test_zero_reload_seconds_is_kept_as_never() -> None:
     assert RuntimeSettings.from_env({"DATA_RELOAD_SECONDS": "0"}).data_reload_seconds == 0
+
+
+def test_the_request_limits_come_from_the_environment_and_a_bad_value_falls_back_to_the_default() -> None:
+    assert RuntimeSettings.from_env({}).max_request_bytes == 1024 * 1024
+    assert RuntimeSettings.from_env({"MAX_REQUEST_BYTES": "5000000"}).max_request_bytes == 5_000_000
+    for bad in ("0", "-1", "1.5", "lots", "²", str(1 << 40)):  # "²" is a digit to str.isdigit, not to int()
+        assert RuntimeSettings.from_env({"MAX_REQUEST_BYTES": bad}).max_request_bytes == 1024 * 1024, bad
