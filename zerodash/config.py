@@ -20,14 +20,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    GetCoreSchemaHandler,
     PrivateAttr,
     ValidationError,
     ValidationInfo,
@@ -35,10 +32,38 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError, core_schema
 
 from common.policy import Policy, PolicyError, parse_policy, parse_window
 from common.registry import apps_path
+from zerodash.access import (
+    CERTIFICATE_ARN_PATTERN,
+    DEFAULT_WAF_RATE_LIMIT,
+    HOSTED_ZONE_ID_PATTERN,
+    MAX_WAF_RATE_LIMIT,
+    MIN_WAF_RATE_LIMIT,
+    AuthConfig,
+    DomainName,
+    Edge,
+    FrameAncestors,
+    HostName,
+    WayIn,
+    check_way_in,
+    way_in,
+)
+from zerodash.schema import (
+    Flag,
+    Matches,
+    Model,
+    Whole,
+    check_allowed,
+    from_context,
+    list_of,
+    object_of,
+    problem,
+    show,
+    text_of,
+)
+from zerodash.secret_ref import SecretRef
 from zerodash.sources import REPO_ROOT, AppSource, SourceError, content_tag, inspect_app
 
 # Fargate's supported task sizes: cpu units -> allowed memory (MiB).
@@ -127,14 +152,9 @@ MIN_PORT, MAX_PORT = 1024, 65535
 HEALTH_PATH_PATTERN = re.compile(r"^/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*$")
 MAX_HEALTH_PATH = 1024
 TITLE_MAX_CHARS = 200
-# A whole number as written: ASCII digits with an optional minus ("١٢", "²", "--1" and 5,000 digits are not).
-WHOLE_NUMBER_PATTERN = re.compile(r"-?[0-9]{1,18}")
-LONG_NUMBER_PATTERN = re.compile(r"-?[0-9]+")
 # Control characters cannot be passed in a container's environment (NUL ends the string) or shown in a title.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SOURCE_CHARS = 1024
-# Values are quoted in messages up to this many characters, so a huge value gives a short message.
-SHOWN_CHARS = 80
 MAX_MESSAGE_CHARS = 1200
 ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # What ZeroDash sets in every app's container (infra, `make dev`, the tests), and the key that decides it.
@@ -170,15 +190,6 @@ APP_OBJECT_RESOLVED_BOUNDS = {
 # The ALB's security group has one egress rule per distinct app port; a security group holds 60 outbound rules
 # by default (adjustable). https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html
 SECURITY_GROUP_RULES = 60
-# Secrets Manager secret names (1-512 of letters, digits and /_+=.@-) with an optional JSON key, and SSM
-# parameter names (letters, digits and _.-, "/" for a hierarchy that then starts with "/", at most 1011).
-SECRET_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$", re.ASCII
-)
-SECRETS_MANAGER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-SECRET_JSON_KEY_PATTERN = re.compile(r"^[^:\s]{1,256}$")
-SSM_PARAMETER_PATTERN = re.compile(r"^(?:/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$")
-MAX_SSM_PARAMETER_NAME = 1011
 # An extra S3 prefix an app may read: "segment/.../" with S3's safe key characters, without IAM's wildcards
 # (* ?) so the prefix grants exactly what it says. At most MAX_READ_PREFIXES, to keep the task role's policy
 # well inside IAM's 10,240-character limit for a role's inline policies.
@@ -210,140 +221,17 @@ class ConfigError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Building blocks: one error type, and annotations that declare a key's allowed values where the key is.
-
-
-def _problem(message: str, *loc: str | int) -> PydanticCustomError:
-    """A validation error with our own message; `loc` extends the error's location (e.g. ("memory",))."""
-    return PydanticCustomError("zerodash", "{message}", {"message": message, "loc": tuple(loc)})
-
-
-def _show(value: Any) -> str:
-    """`value` quoted for a message, at most SHOWN_CHARS characters of it (a 5,000-digit number included)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
-    if isinstance(value, str) and len(value) > SHOWN_CHARS:
-        return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"
-    if isinstance(value, (list, tuple, dict)) and len(value) > 8:
-        return f"a {type(value).__name__} of {len(value)} items"
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):
-        text = f"a {type(value).__name__}"
-    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}..."
-
-
-def _whole_number(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value.bit_length() > 60:
-            raise _problem(f"{_show(value)} is far too large")
-        return value
-    text = value.strip(" ") if isinstance(value, str) else ""
-    if WHOLE_NUMBER_PATTERN.fullmatch(text):
-        return int(text)
-    if LONG_NUMBER_PATTERN.fullmatch(text):
-        raise _problem(f"{_show(value)} is far too large")
-    raise _problem(f"{_show(value)} is not a whole number (digits 0-9, e.g. 2)")
-
-
-def _describe(allowed: range | tuple[int, ...]) -> str:
-    if isinstance(allowed, range):
-        return f"{allowed.start} to {allowed.stop - 1}"
-    return ", ".join(str(value) for value in allowed)
-
-
-def _check_allowed(value: int, allowed: range | tuple[int, ...]) -> int:
-    if value not in allowed:
-        raise _problem(f"{value} is not allowed; allowed: {_describe(allowed)}")
-    return value
-
-
-@dataclasses.dataclass(frozen=True)
-class Whole:
-    """A whole number (an int, or a string of digits from the command line) in `allowed`."""
-
-    allowed: range | tuple[int, ...]
-
-    @classmethod
-    def between(cls, low: int, high: int) -> Whole:
-        return cls(range(low, high + 1))
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_before_validator_function(
-            _whole_number,
-            core_schema.no_info_after_validator_function(
-                lambda value: _check_allowed(value, self.allowed), handler(source)
-            ),
-        )
-
-
-@dataclasses.dataclass(frozen=True)
-class Matches:
-    """A string matching `pattern`; otherwise "<value> <message>"."""
-
-    pattern: re.Pattern[str]
-    message: str
-    max_chars: int | None = None
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        def check(value: Any) -> str:
-            if (
-                not isinstance(value, str)
-                or not self.pattern.fullmatch(value)
-                or (self.max_chars is not None and len(value) > self.max_chars)
-            ):
-                raise _problem(f"{_show(value)} {self.message}")
-            return value
-
-        return core_schema.no_info_before_validator_function(check, handler(source))
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise _problem(f"{_show(value)} is not allowed; allowed: true, false")
-
-
-def _text(what: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise _problem(f"{_show(value)} must be {what}")
-        return value
-
-    return check
-
-
-def _list_of(what: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if not isinstance(value, (list, tuple)):
-            raise _problem(f"must be a list of {what}")
-        return value
-
-    return check
-
-
-def _object_of(what: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise _problem(f"must be an object of {what}")
-        return value
-
-    return check
-
-
-Flag = Annotated[bool, BeforeValidator(_flag)]
+# Validators of single keys
 
 
 def _title(value: Any) -> str:
     """Free text (the apps escape it where they write it into HTML), but printable and not blank."""
     if not isinstance(value, str) or not value.strip() or len(value) > TITLE_MAX_CHARS:
-        raise _problem(
-            f"{_show(value)} must be a text of 1 to {TITLE_MAX_CHARS} characters (leave it out for the app's name)"
+        raise problem(
+            f"{show(value)} must be a text of 1 to {TITLE_MAX_CHARS} characters (leave it out for the app's name)"
         )
     if CONTROL_CHARACTERS.search(value):
-        raise _problem(f"{_show(value)} holds a control character (tab, newline, NUL...): write it on one line")
+        raise problem(f"{show(value)} holds a control character (tab, newline, NUL...): write it on one line")
     return value
 
 
@@ -354,8 +242,8 @@ def _source(value: Any) -> str:
         or len(value) > MAX_SOURCE_CHARS
         or CONTROL_CHARACTERS.search(value)
     ):
-        raise _problem(
-            f'{_show(value)} must be a directory relative to the project root, such as "apps/sales" '
+        raise problem(
+            f'{show(value)} must be a directory relative to the project root, such as "apps/sales" '
             f"(at most {MAX_SOURCE_CHARS} characters)"
         )
     return value
@@ -363,9 +251,9 @@ def _source(value: Any) -> str:
 
 def _env_value(value: Any) -> str:
     if not isinstance(value, str):
-        raise _problem(f'{_show(value)} must be a string (quote numbers and booleans: "2", "true")')
+        raise problem(f'{show(value)} must be a string (quote numbers and booleans: "2", "true")')
     if "\x00" in value:
-        raise _problem(f"{_show(value)} holds a NUL character, which a process's environment cannot carry")
+        raise problem(f"{show(value)} holds a NUL character, which a process's environment cannot carry")
     return value
 
 
@@ -373,32 +261,32 @@ def _app_path(value: Any) -> str:
     """The listener rule's path pattern: "/*" or "/segment/.../*" (ALB: at most 128 characters)."""
     allowed = 'allowed: "/*" or a prefix such as "/sales/*" or "/sales/eu/*" (letters, digits and ._~-)'
     if not isinstance(value, str):
-        raise _problem(f"{_show(value)} is not a path; {allowed}")
+        raise problem(f"{show(value)} is not a path; {allowed}")
     if len(value) > MAX_PATH_PATTERN_CHARS:
-        raise _problem(
-            f"{_show(value)} is {len(value)} characters; a load balancer's path pattern may have at most "
+        raise problem(
+            f"{show(value)} is {len(value)} characters; a load balancer's path pattern may have at most "
             f"{MAX_PATH_PATTERN_CHARS}"
         )
     segments = value.split("/")[1:-1]
     if "" in segments:
-        raise _problem(f"{_show(value)} has an empty segment (//): no request path matches it the same way; {allowed}")
+        raise problem(f"{show(value)} has an empty segment (//): no request path matches it the same way; {allowed}")
     if any(segment in (".", "..") for segment in segments):
-        raise _problem(
-            f"{_show(value)} has a . or .. segment: browsers remove them from the URL before sending it, so no request "
+        raise problem(
+            f"{show(value)} has a . or .. segment: browsers remove them from the URL before sending it, so no request "
             f"would reach the app; {allowed}"
         )
     if not APP_PATH_PATTERN.fullmatch(value):
-        raise _problem(f"{_show(value)} is not allowed; {allowed}")
+        raise problem(f"{show(value)} is not allowed; {allowed}")
     return value
 
 
 def _env_name(value: Any) -> str:
     if not isinstance(value, str) or not ENV_NAME_PATTERN.fullmatch(value):
-        raise _problem(f"{_show(value)} is not a variable name: use letters, digits and _, not starting with a digit")
+        raise problem(f"{show(value)} is not a variable name: use letters, digits and _, not starting with a digit")
     if value in PLATFORM_ENVIRONMENT:
-        raise _problem(f"ZeroDash sets {value} in every app's container (from {PLATFORM_ENVIRONMENT[value]})")
+        raise problem(f"ZeroDash sets {value} in every app's container (from {PLATFORM_ENVIRONMENT[value]})")
     if value.startswith(ECS_ENVIRONMENT_PREFIXES):
-        raise _problem(f"ECS sets {value} (the task's credentials and metadata); choose another name")
+        raise problem(f"ECS sets {value} (the task's credentials and metadata); choose another name")
     return value
 
 
@@ -408,13 +296,13 @@ EnvValue = Annotated[str, BeforeValidator(_env_value)]
 
 def _command_part(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise _problem(f"{_show(value)} must be a non-empty string")
+        raise problem(f"{show(value)} must be a non-empty string")
     return value
 
 
 def _command(value: Any) -> Any:
     if not isinstance(value, (list, tuple)) or not value:
-        raise _problem('must be a non-empty list of strings, e.g. ["python", "serve.py"] (exec form, no shell)')
+        raise problem('must be a non-empty list of strings, e.g. ["python", "serve.py"] (exec form, no shell)')
     return value
 
 
@@ -425,17 +313,17 @@ def _read_prefix(value: Any) -> str:
         or len(value) > MAX_READ_PREFIX_CHARS
         or any(part in (".", "..") for part in value.split("/"))
     ):
-        raise _problem(
-            f'{_show(value)} must be an S3 prefix such as "shared/" or "reference/maps/": segments of letters, digits '
+        raise problem(
+            f'{show(value)} must be an S3 prefix such as "shared/" or "reference/maps/": segments of letters, digits '
             f"and !_.'()- each ending in /, no leading /, at most {MAX_READ_PREFIX_CHARS} characters"
         )
     return value
 
 
 def _read_prefixes(value: Any) -> Any:
-    _list_of('S3 prefixes such as "shared/"')(value)
+    list_of('S3 prefixes such as "shared/"')(value)
     if len(value) > MAX_READ_PREFIXES:
-        raise _problem(
+        raise problem(
             f"{len(value)} prefixes; at most {MAX_READ_PREFIXES} (the task role's policy must stay small): "
             "put shared files under fewer prefixes"
         )
@@ -446,33 +334,7 @@ def _read_prefixes(value: Any) -> Any:
 # The models
 
 
-class _Model(BaseModel):
-    """Frozen, camelCase in cdk.json (aliases), snake_case in Python; unknown keys are errors."""
-
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
-    )
-
-    @classmethod
-    def context_keys(cls) -> tuple[str, ...]:
-        """The keys as written in cdk.json, in declaration order."""
-        return tuple(field.alias or name for name, field in cls.model_fields.items())
-
-    @classmethod
-    def _check_keys(cls, data: Mapping[str, Any], info: ValidationInfo, *, allowed: Iterable[str]) -> None:
-        """Refuse unknown keys first, with the list of allowed ones. Python code may also use attribute names."""
-        allowed = tuple(allowed)
-        known = set(allowed) if _from_context(info) else {*allowed, *cls.model_fields}
-        unknown = sorted(key for key in data if key not in known)
-        if unknown:
-            raise _problem(f"unknown key; allowed keys are {', '.join(allowed)}", unknown[0])
-
-
-def _from_context(info: ValidationInfo) -> bool:
-    return bool(info.context and info.context.get("from_context"))
-
-
-class KeepWarmConfig(_Model):
+class KeepWarmConfig(Model):
     """A window in which the app never sleeps, as written in the config (validated by common.policy)."""
 
     days: str = "daily"
@@ -486,7 +348,7 @@ class KeepWarmConfig(_Model):
         if isinstance(data, cls):
             return data
         if not isinstance(data, Mapping):
-            raise _problem(f"must be an object with the keys {', '.join(KEEP_WARM_KEYS)}")
+            raise problem(f"must be an object with the keys {', '.join(KEEP_WARM_KEYS)}")
         cls._check_keys(data, info, allowed=KEEP_WARM_KEYS)
         fields = cls.model_fields
         window = {
@@ -498,13 +360,13 @@ class KeepWarmConfig(_Model):
         zone = window["timeZone"]
         if not isinstance(zone, str) or not TIME_ZONE_PATTERN.fullmatch(zone):
             # Checked first: the zone is looked up as a file, and a name of thousands of characters is an OSError.
-            raise _problem(f"{_show(zone)} is not an IANA time zone (e.g. 'Europe/Berlin')", "timeZone")
+            raise problem(f"{show(zone)} is not an IANA time zone (e.g. 'Europe/Berlin')", "timeZone")
         # The Lambdas' own parser has the last word: what passes here is what they accept at cold start.
         try:
             parse_window(window)
         except PolicyError as error:
             key, _, message = str(error).partition(": ")
-            raise _problem(message, *key.split(".")[1:]) from None
+            raise problem(message, *key.split(".")[1:]) from None
         return {
             "days": str(window["days"]).strip(),
             "start": str(window["start"]).strip(),
@@ -519,11 +381,11 @@ class KeepWarmConfig(_Model):
 
 def _keep_warm(value: Any) -> Any:
     if not isinstance(value, (list, tuple)):
-        raise _problem('must be a list of windows such as {"days": "mon-fri", "start": "08:00", "end": "18:00"}')
+        raise problem('must be a list of windows such as {"days": "mon-fri", "start": "08:00", "end": "18:00"}')
     return value
 
 
-class ScalingConfig(_Model):
+class ScalingConfig(Model):
     """How one app scales: to zero and back (scaler and waker) and 1..max while awake (target tracking).
 
     In cdk.json these keys sit in the app's entry itself ("idleMinutes": 30), not in a nested object.
@@ -545,7 +407,7 @@ class ScalingConfig(_Model):
     @classmethod
     def _max_at_least_min(cls, value: int, info: ValidationInfo) -> int:
         if "min_tasks" in info.data:
-            return _check_allowed(value, range(info.data["min_tasks"], MAX_TASKS + 1))
+            return check_allowed(value, range(info.data["min_tasks"], MAX_TASKS + 1))
         return value
 
     @model_validator(mode="after")
@@ -555,7 +417,7 @@ class ScalingConfig(_Model):
             parse_policy(self.policy_json())
         except PolicyError as error:
             key, _, message = str(error).partition(": ")
-            raise _problem(message, key) from None
+            raise problem(message, key) from None
         return self
 
     def policy_json(self) -> dict[str, Any]:
@@ -570,72 +432,13 @@ class ScalingConfig(_Model):
         }
 
 
-class SecretRef(BaseModel):
-    """Where an ECS secret comes from: "secretsmanager:<name or complete ARN>[:<json-key>]" or "ssm:<name>"."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["secretsmanager", "ssm"]
-    name: str
-    json_key: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse(cls, data: Any) -> Any:
-        if not isinstance(data, str):
-            return data
-        kind, _, rest = data.partition(":")
-        if kind == "secretsmanager" and rest.startswith("arn:"):
-            # A complete ARN (with the 6 characters Secrets Manager appends to the name), which ECS needs for a
-            # name that itself ends in "-" and 6 characters; it holds 6 colons, then the optional JSON key.
-            parts = rest.split(":")
-            name, json_key = ":".join(parts[:7]), ":".join(parts[7:])
-            if not SECRET_ARN_PATTERN.fullmatch(name) or len(parts) > 8:
-                raise _problem(
-                    f"{_show(data)}: a secret's ARN is arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 "
-                    'characters>, optionally followed by ":<json-key>"'
-                )
-            if json_key and not SECRET_JSON_KEY_PATTERN.fullmatch(json_key):
-                raise _problem(f"{_show(data)}: the JSON key must be 1-256 characters without ':' or spaces")
-            return {"kind": kind, "name": name, "json_key": json_key or None}
-        if kind == "secretsmanager":
-            name, _, json_key = rest.partition(":")
-            if not SECRETS_MANAGER_NAME_PATTERN.fullmatch(name):
-                raise _problem(
-                    f"{_show(data)}: the secret's name must be 1-512 of letters, digits and /_+=.@- "
-                    '("secretsmanager:<name>" or "secretsmanager:<name>:<json-key>")'
-                )
-            if rest.endswith(":") or (json_key and not SECRET_JSON_KEY_PATTERN.fullmatch(json_key)):
-                raise _problem(f"{_show(data)}: the JSON key must be 1-256 characters without ':' or spaces")
-            return {"kind": kind, "name": name, "json_key": json_key or None}
-        if kind == "ssm":
-            if (
-                not SSM_PARAMETER_PATTERN.fullmatch(rest)
-                or len(rest) > MAX_SSM_PARAMETER_NAME
-                or rest.lstrip("/").lower().startswith(("aws", "ssm"))
-            ):
-                raise _problem(
-                    f"{_show(data)}: the parameter name must be letters, digits and _.- with / for a hierarchy (then "
-                    f'starting with /, e.g. "ssm:/sales/db-password"), at most {MAX_SSM_PARAMETER_NAME} characters, '
-                    "not starting with aws or ssm"
-                )
-            return {"kind": kind, "name": rest}
-        raise _problem(
-            f'{_show(data)} must be "secretsmanager:<name>", "secretsmanager:<name>:<json-key>" or '
-            '"ssm:<parameter name>" (the value is read by ECS when the task starts, never stored in the template)'
-        )
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.name}" + (f":{self.json_key}" if self.json_key else "")
-
-
 def _secret(value: Any) -> Any:
     if not isinstance(value, (str, SecretRef)):
-        raise _problem(f'{_show(value)} must be a string such as "secretsmanager:<name>" or "ssm:<parameter name>"')
+        raise problem(f'{show(value)} must be a string such as "secretsmanager:<name>" or "ssm:<parameter name>"')
     return value
 
 
-class AppConfig(_Model):
+class AppConfig(Model):
     """One app: its own image, Fargate service, target group and listener rule on the shared ALB.
 
     Exactly one of `source` (a directory relative to the project root: app.py + requirements.txt, or a
@@ -650,8 +453,8 @@ class AppConfig(_Model):
         ),
     ]
     source: Annotated[str, BeforeValidator(_source)] | None = None
-    image: Annotated[str, BeforeValidator(_text('an image reference such as "sales:1.4.2"'))] | None = None
-    module: Annotated[str, BeforeValidator(_text('"module" or "module:attribute"'))] | None = None
+    image: Annotated[str, BeforeValidator(text_of('an image reference such as "sales:1.4.2"'))] | None = None
+    module: Annotated[str, BeforeValidator(text_of('"module" or "module:attribute"'))] | None = None
     path: Annotated[str, BeforeValidator(_app_path)] = CATCH_ALL_PATH
     # Default: the app's name.
     title: Annotated[str, BeforeValidator(_title)] = Field(default_factory=lambda data: data.get("name", ""))
@@ -674,17 +477,21 @@ class AppConfig(_Model):
         None
     )
     environment: Annotated[
-        dict[EnvName, EnvValue], BeforeValidator(_object_of('variables, e.g. {"LOG_LEVEL": "DEBUG"}'))
+        dict[EnvName, EnvValue], BeforeValidator(object_of('variables, e.g. {"LOG_LEVEL": "DEBUG"}'))
     ] = Field(default_factory=dict)
     secrets: Annotated[
         dict[EnvName, Annotated[SecretRef, BeforeValidator(_secret)]],
-        BeforeValidator(_object_of('variables, e.g. {"DB_PASSWORD": "secretsmanager:sales/db:password"}')),
+        BeforeValidator(object_of('variables, e.g. {"DB_PASSWORD": "secretsmanager:sales/db:password"}')),
     ] = Field(default_factory=dict)
     read_prefixes: Annotated[
         tuple[Annotated[str, BeforeValidator(_read_prefix)], ...], BeforeValidator(_read_prefixes)
     ] = ()
     stickiness_minutes: Annotated[int, Whole.between(1, 7 * 24 * 60)] = 10
     health_check_grace_seconds: Annotated[int, Whole.between(0, 2**31 - 1)] = 60
+    # The ways in (zerodash/access.py): a host name of its own, a login, who may frame it.
+    host: HostName | None = None
+    auth: AuthConfig | None = None
+    frame_ancestors: FrameAncestors = ()
     scaling: ScalingConfig = Field(default_factory=ScalingConfig)
 
     _app_source: AppSource | None = PrivateAttr(default=None)
@@ -700,22 +507,22 @@ class AppConfig(_Model):
         if isinstance(data, cls):
             return data
         if not isinstance(data, Mapping):
-            raise _problem('must be an object with a "name" and a "source" or an "image"')
+            raise problem('must be an object with a "name" and a "source" or an "image"')
         if "dataKey" in data:
-            raise _problem(DATA_KEY_REMOVED, "dataKey")
-        if _from_context(info):
+            raise problem(DATA_KEY_REMOVED, "dataKey")
+        if from_context(info):
             # In cdk.json a key is given or left out: null is an error, never the default in disguise (and each
             # key's own check refuses an empty string).
             for key, value in data.items():
                 if value is None:
                     default = "" if key == "name" else ", or leave the key out for the default"
-                    raise _problem(f"null is not allowed: give a value{default}", key)
+                    raise problem(f"null is not allowed: give a value{default}", key)
         data = {key: value for key, value in data.items() if value is not None}  # Python callers: None = not given
         scaling_keys = {*ScalingConfig.context_keys(), *ScalingConfig.model_fields}
-        if "scaling" in data and not _from_context(info):  # Python callers may pass the scaling object itself
+        if "scaling" in data and not from_context(info):  # Python callers may pass the scaling object itself
             return data
         allowed = cls.context_keys()
-        if _from_context(info):
+        if from_context(info):
             cls._check_keys(data, info, allowed=allowed)
         else:
             cls._check_keys({key: 1 for key in data if key not in scaling_keys}, info, allowed=allowed)
@@ -727,7 +534,7 @@ class AppConfig(_Model):
         app = self
         if app.memory_mib not in FARGATE_SIZES[app.cpu]:
             allowed = ", ".join(str(value) for value in FARGATE_SIZES[app.cpu])
-            raise _problem(
+            raise problem(
                 f"Fargate does not offer {app.memory_mib} MiB with {app.cpu} cpu units; allowed: {allowed}", "memory"
             )
         root = Path((info.context or {}).get("project_root") or REPO_ROOT)
@@ -736,35 +543,35 @@ class AppConfig(_Model):
         except SourceError as error:
             key = "module" if app.module is not None and "module" in str(error) else "source"
             key = "image" if key == "source" and app.image is not None and app.source is None else key
-            raise _problem(str(error), key) from None
+            raise problem(str(error), key) from None
         except (OSError, ValueError, RuntimeError) as error:  # a name too long, a symlink loop...
-            raise _problem(
-                f"{_show(app.source)} cannot be read as a directory ({type(error).__name__})", "source"
+            raise problem(
+                f"{show(app.source)} cannot be read as a directory ({type(error).__name__})", "source"
             ) from None
         if found.kind == "runtime":
             for name in app.environment:
                 if name in RUNTIME_ENVIRONMENT:
-                    raise _problem(
+                    raise problem(
                         f"the runtime sets {name} from the app's path before it imports the app; leave it out",
                         "environment",
                         name,
                     )
         for name in app.secrets:
             if name in app.environment:
-                raise _problem(f"{name} is also in environment: give each variable once", "secrets", name)
+                raise problem(f"{name} is also in environment: give each variable once", "secrets", name)
         size = sum(len(name) + len(value.encode()) for name, value in app.environment.items())
         size += sum(len(name) + len(str(ref)) for name, ref in app.secrets.items())
         command = sum(len(part.encode()) + 3 for part in app.command or ())
         if size + command > MAX_ENVIRONMENT_BYTES:
             what = "variables" if size >= command else "command"
-            raise _problem(
+            raise problem(
                 f"the app's variables and command take {size + command} bytes; at most {MAX_ENVIRONMENT_BYTES} (an "
                 "ECS task definition holds 64 KiB): put large values in the data bucket or in a secret",
                 "environment" if what == "variables" else "command",
             )
         for prefix in app.read_prefixes:
             if prefix.startswith(app.data_prefix):
-                raise _problem(
+                raise problem(
                     f"{prefix!r} is inside the app's own prefix {app.data_prefix!r}, which it reads anyway",
                     "readPrefixes",
                 )
@@ -776,6 +583,11 @@ class AppConfig(_Model):
         """What the app brings (zerodash.sources): kind "runtime", "dockerfile" or "image"."""
         assert self._app_source is not None  # set by validation
         return self._app_source
+
+    @property
+    def served_at(self) -> tuple[str | None, str]:
+        """(host, path): no two apps may be served at the same place."""
+        return (self.host, self.path)
 
     @property
     def url_prefix(self) -> str:
@@ -805,16 +617,25 @@ def _apps(value: Any) -> Any:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as error:
-            raise _problem(f"is not valid JSON: {error}") from None
+            raise problem(f"is not valid JSON: {error}") from None
         except (ValueError, RecursionError) as error:  # a number of over 4,300 digits, nesting thousands deep
-            raise _problem(f"cannot be read as JSON ({str(error).partition(':')[0][:100]})") from None
+            raise problem(f"cannot be read as JSON ({str(error).partition(':')[0][:100]})") from None
     if not isinstance(value, (list, tuple)) or not value:
-        raise _problem('must be a non-empty list of app objects, e.g. [{"name": "sales", "source": "apps/sales"}]')
+        raise problem('must be a non-empty list of app objects, e.g. [{"name": "sales", "source": "apps/sales"}]')
     return value
+
+
+def _priority(index: int, app: AppConfig) -> int:
+    """An app's default rule priority: 10 x its position; the catch-all "/*" last (50000), or just before the last
+    for an app on a host of its own (the host condition keeps it from covering the other apps' paths)."""
+    if app.path != CATCH_ALL_PATH:
+        return (index + 1) * FIRST_APP_PRIORITY
+    return CATCH_ALL_PRIORITY if app.host is None else CATCH_ALL_PRIORITY - 1 - index
 
 
 def _check_reachable(apps: tuple[AppConfig, ...]) -> None:
     """Refuse an app no request can reach: an app evaluated earlier (lower priority) whose path covers its own.
+    `apps` are the apps of one host (rules of different hosts never match the same request).
 
     "/*" covers every path and "/sales/*" covers "/sales/eu/*": the load balancer takes the first rule that
     matches, so the longer prefix must be evaluated first, and "/*" last.
@@ -833,7 +654,7 @@ def _check_reachable(apps: tuple[AppConfig, ...]) -> None:
                 else f"give apps[{later}] a priority below {first.priority} (or list it before apps[{earlier}] "
                 "and leave both priorities out)"
             )
-            raise _problem(
+            raise problem(
                 f"apps[{later}] ({second.name!r}, {second.path!r}, priority {second.priority}) is never reached: "
                 f"apps[{earlier}] ({first.name!r}, {first.path!r}) is evaluated before it (priority "
                 f"{first.priority}) and matches {covered}; {fix}",
@@ -842,11 +663,17 @@ def _check_reachable(apps: tuple[AppConfig, ...]) -> None:
             )
 
 
+def _edge(value: Any) -> Any:
+    if value not in ("alb", "cloudfront"):
+        raise problem(f'{show(value)} is not allowed; allowed: "alb" (the default) or "cloudfront"')
+    return value
+
+
 def _optional(pattern: re.Pattern[str], message: str) -> Any:
     return Annotated[str, Matches(pattern, message)] | None
 
 
-class ZeroDashConfig(_Model):
+class ZeroDashConfig(Model):
     """The whole configuration. `project_root` (the directory holding cdk.json) is not a context key."""
 
     project_root: Path = Field(default=REPO_ROOT, exclude=True)
@@ -882,6 +709,19 @@ class ZeroDashConfig(_Model):
     waker_concurrency: Annotated[int, Whole.between(1, 100)] = DEFAULT_WAKER_CONCURRENCY
     alb_rule_quota: Annotated[int, Whole.between(1, 10_000)] = DEFAULT_ALB_RULE_QUOTA
     lambda_concurrency_quota: Annotated[int, Whole.between(1, 10_000_000)] = DEFAULT_LAMBDA_CONCURRENCY_QUOTA
+    # The ways in (zerodash/access.py): plain HTTP on the ALB by default; HTTPS with domainName, or edge "cloudfront".
+    edge: Annotated[Edge, BeforeValidator(_edge)] = "alb"
+    domain_name: DomainName | None = None
+    hosted_zone_id: _optional(
+        HOSTED_ZONE_ID_PATTERN, "is not a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"
+    ) = None
+    hosted_zone_name: DomainName | None = None
+    certificate_arn: _optional(
+        CERTIFICATE_ARN_PATTERN,
+        "is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), in the stacks' region",
+    ) = None
+    waf: Flag = False
+    waf_rate_limit: Annotated[int, Whole.between(MIN_WAF_RATE_LIMIT, MAX_WAF_RATE_LIMIT)] = DEFAULT_WAF_RATE_LIMIT
 
     @classmethod
     def context_keys(cls) -> tuple[str, ...]:
@@ -891,25 +731,25 @@ class ZeroDashConfig(_Model):
     @classmethod
     def _apps_together(cls, apps: tuple[AppConfig, ...]) -> tuple[AppConfig, ...]:
         apps = tuple(
-            app
-            if "priority" in app.model_fields_set or app.path == CATCH_ALL_PATH
-            else app.model_copy(update={"priority": (index + 1) * FIRST_APP_PRIORITY})
+            app if "priority" in app.model_fields_set else app.model_copy(update={"priority": _priority(index, app)})
             for index, app in enumerate(apps)
         )
-        for attribute, key in (("name", "name"), ("path", "path"), ("priority", "priority")):
+        for attribute, key in (("name", "name"), ("served_at", "path"), ("priority", "priority")):
             seen: dict[Any, int] = {}
             for index, app in enumerate(apps):
                 value = getattr(app, attribute)
                 if value in seen:
-                    raise _problem(f"{_show(value)} is already used by apps[{seen[value]}]", index, key)
+                    shown = value[1] if attribute == "served_at" else value
+                    raise problem(f"{show(shown)} is already used by apps[{seen[value]}]", index, key)
                 seen[value] = index
-        _check_reachable(apps)
+        for host in {app.host for app in apps}:
+            _check_reachable(tuple(app for app in apps if app.host == host))
         names = {app.name: index for index, app in enumerate(apps)}
         for index, app in enumerate(apps):
             for prefix in app.read_prefixes:
                 owner = prefix.split("/")[0]
                 if owner in names:
-                    raise _problem(
+                    raise problem(
                         f"{prefix!r} is app {owner!r}'s prefix (apps[{names[owner]}]), where its data/ directory is "
                         "uploaded: an app's prefix is its own. Put files several apps read under a prefix no app is "
                         'named after, e.g. "shared/"',
@@ -923,14 +763,28 @@ class ZeroDashConfig(_Model):
         if self.github_repository is None:
             for name in ("github_branch", "github_oidc_provider_arn"):
                 if name in self.model_fields_set:
-                    raise _problem(
+                    raise problem(
                         "needs githubRepository: the GitHub OIDC stack is only built for a repository", to_camel(name)
                     )
+        check_way_in(self)
         try:
             check_quotas(self)
         except ConfigError as error:
-            raise _problem(error.message, error.key) from None
+            raise problem(error.message, error.key) from None
         return self
+
+    @property
+    def way_in(self) -> WayIn:
+        """How visitors reach the apps: "http" (the ALB's address), "domain" (HTTPS on the ALB) or "cloudfront"."""
+        return way_in(self)
+
+    @property
+    def https(self) -> bool:
+        return self.way_in != "http"
+
+    def host_of(self, app: AppConfig) -> str | None:
+        """The Host `app`'s listener rule matches: its `host`, else `domainName`; None: the ALB's own DNS name."""
+        return app.host or self.domain_name
 
     @property
     def private_tasks(self) -> bool:
@@ -980,7 +834,7 @@ def config_error(error: ValidationError) -> ConfigError:
     elif first["type"] == "extra_forbidden":
         message = "unknown key (keys are written in camelCase, as in cdk.json)"
     elif first["type"] in ("string_type", "int_type", "bool_type", "list_type", "tuple_type", "dict_type"):
-        message = f"{_show(first['input'])}: {first['msg'][0].lower()}{first['msg'][1:]}"
+        message = f"{show(first['input'])}: {first['msg'][0].lower()}{first['msg'][1:]}"
     else:
         message = first["msg"]
     if len(message) > MAX_MESSAGE_CHARS:
@@ -1083,6 +937,7 @@ def app_object_bytes(app: AppConfig) -> int:
     app_object = {
         "name": app.name,
         "title": app.title,
+        "auth": True,
         **{key: "x" * length for key, length in APP_OBJECT_RESOLVED_BOUNDS.items()},
         **app.scaling.policy_json(),
     }
