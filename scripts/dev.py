@@ -118,11 +118,14 @@ def app_environment(app: AppConfig, *, port: int, s3_env: Mapping[str, str]) -> 
         "APP_TITLE": app.title,
         "DATA_PREFIX": app.data_prefix,
         "HEALTH_PATH": app.health_path,
+        "FRAME_ANCESTORS": " ".join(app.frame_ancestors),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         **dict(app.environment),
     }
     if app.app_source.kind == "runtime":
         env["APP_MODULE"] = app.app_source.module
+    if app.auth is not None:
+        env["LOGIN_REQUIRED"] = "1"  # locally nobody logs in; the page's reload-into-login code runs as on AWS
     # ECS resolves secrets when a task starts; locally they come from the caller's environment, if set there.
     for name in app.secrets:
         if name in os.environ:

@@ -167,6 +167,8 @@ PLATFORM_ENVIRONMENT: Mapping[str, str] = {
     "BUCKET_NAME": "the data bucket",
     "DATA_PREFIX": 'the app\'s name: "<name>/", where its data/ directory is uploaded',
     "HEALTH_PATH": 'the app\'s "healthPath"',
+    "FRAME_ANCESTORS": 'the app\'s "frameAncestors"',
+    "LOGIN_REQUIRED": 'the app\'s "auth"',
 }
 # Set by ECS itself (task credentials and metadata): overriding them breaks the task's AWS access.
 ECS_ENVIRONMENT_PREFIXES = ("AWS_CONTAINER_", "ECS_CONTAINER_METADATA_URI")
