@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     sleep = commands.add_parser("sleep", parents=[aws], help="scale an app to zero now; the next visit wakes it")
     sleep.add_argument("app", metavar="APP")
     estimate = commands.add_parser(
-        "cost", help="monthly cost at us-east-1 list prices, next to an always-on architecture (offline)"
+        "cost",
+        help="monthly cost at us-east-1 list prices, next to an always-on architecture, and each way in (offline)",
     )
     estimate.add_argument(
         "--awake-fraction", type=_fraction, default=0.1, help="share of the month the apps are awake, 0-1 (default 0.1)"
@@ -167,6 +168,9 @@ def _cost(args: argparse.Namespace) -> int:
     )
     reference = cost.estimate(cost.ALWAYS_ON_ARTICLE, args.awake_fraction, title="always on (article)")
     print(cost.report(ours, reference))
+    print()
+    ways = cost.compare_ways_in(inventory, args.awake_fraction, wakes_per_awake_hour=args.wakes_per_awake_hour)
+    print(cost.ways_in_table(ways))
     return 0
 
 

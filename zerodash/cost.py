@@ -1,14 +1,23 @@
 """Monthly cost at list prices (zerodash/prices.py) of a synthesized ZeroDash, next to an always-on architecture.
 
 Pure calculation: `inventory_from_templates` counts what costs money in the CloudFormation templates (load
-balancers and their AZs, NAT gateways and Elastic IPs, VPC endpoints, alarms, dashboards, KMS keys, secrets, SSM
-parameters, each app's task size, minimum tasks and public IP, the scaler's memory and schedule, the wakers'
-memory); `estimate` prices an `Inventory` for the fraction of the month the apps are awake. `report` renders both
-architectures side by side.
+balancers and their AZs, internal or internet-facing, HTTPS listeners, CloudFront distributions, WAF web ACLs and
+their rules, NAT gateways and Elastic IPs, VPC endpoints, alarms, dashboards, KMS keys, secrets, SSM parameters,
+each app's task size, minimum tasks and public IP, the scaler's memory and schedule, the wakers' memory) and what
+is free or priced per user (ACM certificates, Route 53 records, Cognito user pools); `estimate` prices an
+`Inventory` for the fraction of the month the apps are awake. `report` renders both architectures side by side.
+
+Ways in (issue 10): `as_way_in` turns the configured inventory into the same deployment behind another way in
+(http, domain, cloudfront; with or without WAF), `compare_ways_in` prices each asleep all month and at the awake
+fraction, and `ways_in_table` prints them, with and without the dashboards' list price (CloudWatch bills no
+dashboard among an account's first 3: whether the deployment's are among them depends on the account, so both
+totals are shown).
 
 Assumptions (documented here; the report prints the ones a reader may want to change):
 - "Awake" is every state with tasks running: AWAKE, WAKING and DOZING (common/lifecycle.py).
-- Fixed: what is billed every hour whatever the traffic: ALB hours, the ALB's public IPv4 address per AZ,
+- Fixed: what is billed every hour whatever the traffic: ALB hours, the ALB's public IPv4 address per AZ (an
+  internal ALB, Scheme "internal", has none: the cloudfront way reaches it through a VPC origin), WAF web ACLs and
+  their rules (a managed rule group is one rule),
   NAT gateways and their Elastic IPs, interface endpoints per AZ (gateway endpoints are free), alarms,
   dashboards (the account's first 3 are free; not deducted here), KMS keys, the wake-token secret (one per
   deployment). SSM standard parameters (the app list) are free.
@@ -25,8 +34,17 @@ Assumptions (documented here; the report prints the ones a reader may want to ch
 - Waker invocations: per wake the holding page, the wake request and a status poll every POLL_SECONDS for the
   default expected start (60 s); while asleep WAKER_REQUESTS_PER_ASLEEP_HOUR page loads by scanners that pass
   the bot rules (they run no JavaScript, so they never wake the app); WAKER_SECONDS_PER_CALL each.
-- Not estimated: data transfer and NAT data processing ($0.045/GB), CloudWatch Logs ingestion (the EMF lines
-  are logs too), Secrets Manager API calls, ECR and S3 storage, and free tiers.
+- Requests at the edge (CloudFront's HTTPS requests, WAF's inspected requests): REQUESTS_PER_AWAKE_HOUR per app
+  per awake hour (people using a dashboard) plus REQUESTS_PER_ASLEEP_HOUR per hour the apps sleep (scanners and
+  crawlers, whether or not the bot rules stop them: the edge counts them all). A WAF inspects every request its
+  ALB or distribution receives.
+- Per user, noted without a figure: a Cognito user pool's monthly active users above the free 10,000 (its tier's
+  price per MAU is printed). Free, noted: ACM certificates, Route 53 alias records to the ALB or CloudFront
+  (queries free; the hosted zone is the user's), the CloudFront VPC origin and the isolated subnets it reaches.
+- Not estimated: data transfer (out of CloudFront $0.085/GB, out of an ALB to the internet at EC2's rates: about
+  the same whichever way in, so the comparison holds) and NAT data processing ($0.045/GB), CloudWatch Logs
+  ingestion (the EMF lines are logs too), Secrets Manager API calls, ECR and S3 storage, and free tiers (the
+  CloudFront always-free tier, 1 TB and 10M requests a month, would cover a few dashboards' requests).
 - Without a scaler (scaleToZero=false) the tasks run all month whatever the awake fraction.
 """
 
@@ -34,7 +52,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scaler.metrics import QUERIES_PER_APP
@@ -58,6 +76,17 @@ WAKER_SECONDS_PER_CALL = 0.2  # billed duration of a waker call: a few cached AW
 RATE_PATTERN = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours)\)$")
 SCHEDULE_TYPES = ("AWS::Events::Rule", "AWS::Scheduler::Schedule")
 STANDARD_PARAMETER_TIERS = ("Standard", None)
+# Requests reaching the edge (CloudFront, a WAF), assumed: per app per awake hour, a few people using a dashboard:
+# page loads of about 30 requests each (the page, Dash's and plotly's bundles, layout and dependencies) and a
+# callback every few seconds while someone interacts; per asleep hour, scanners and crawlers.
+REQUESTS_PER_AWAKE_HOUR = 2_000
+REQUESTS_PER_ASLEEP_HOUR = 60
+# The ways in (docs: notes/plan10.md) and the rules of ZeroDash's web ACL: AWSManagedRulesCommonRuleSet and a
+# rate-based rule per IP.
+WAYS_IN = ("http", "domain", "cloudfront")
+WAF_RULES = 2
+FREE_DASHBOARDS = 3  # CloudWatch bills no dashboard among an account's first 3 (not deducted in `estimate`)
+DEFAULT_USER_POOL_TIER = "ESSENTIALS"  # UserPoolTier's default (Cognito API reference: UserPoolType)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +106,15 @@ class Inventory:
 
     apps: tuple[AppTasks, ...]
     load_balancers: int = 1
-    load_balancer_azs: int = 2  # public IPv4 addresses of the ALBs: one per AZ each
+    load_balancer_azs: int = 2  # AZs of all ALBs: a public IPv4 address in each, unless the ALB is internal
+    internal_load_balancer_azs: int = 0  # AZs of internal ALBs (Scheme "internal"): no public IPv4 address
+    https_listeners: int = 0  # the domain way: TLS on the ALB (no charge of its own)
+    distributions: int = 0  # CloudFront: the cloudfront way
+    web_acls: int = 0  # WAFv2
+    web_acl_rules: int = 0  # over all web ACLs; a managed rule group is one rule
+    user_pool_tiers: tuple[str, ...] = ()  # Cognito user pools' UserPoolTier: priced per monthly active user
+    certificates: int = 0  # ACM: free
+    dns_records: int = 0  # Route 53 records: alias queries to the ALB or CloudFront are free
     nat_gateways: int = 0
     elastic_ips: int = 0
     interface_endpoint_azs: int = 0
@@ -95,6 +132,18 @@ class Inventory:
     @property
     def scales_to_zero(self) -> bool:
         return self.scaler_runs_per_hour > 0
+
+    @property
+    def public_load_balancer_azs(self) -> int:
+        """The ALBs' public IPv4 addresses: one per AZ of an internet-facing ALB."""
+        return self.load_balancer_azs - self.internal_load_balancer_azs
+
+    @property
+    def way_in(self) -> str:
+        """How visitors reach the apps: CloudFront, HTTPS on the ALB with a domain, or plain HTTP on the ALB."""
+        if self.distributions:
+            return "cloudfront"
+        return "domain" if self.https_listeners else "http"
 
 
 @dataclass(frozen=True)
@@ -162,6 +211,7 @@ def estimate(
         )
     if inventory.ssm_parameters:
         notes.append(f"{inventory.ssm_parameters} SSM standard parameters (the app list): free")
+    notes.extend(_edge_notes(inventory, prices))
 
     task_hour_price = sum(
         app.tasks * (app.vcpu * prices.fargate_vcpu_hour + app.memory_gb * prices.fargate_gb_hour)
@@ -180,6 +230,9 @@ def estimate(
     waker_call_price = (
         prices.lambda_request + WAKER_SECONDS_PER_CALL * inventory.waker_memory_gb * prices.lambda_gb_second
     )
+    requests = edge_requests(apps=len(inventory.apps), awake_hours=awake_hours)
+    cloudfront_requests = requests if inventory.distributions else 0.0
+    inspected = requests if inventory.web_acls else 0.0
 
     lines = [
         Line("ALB", inventory.load_balancers * prices.alb_hour * hours, 0.0, f"{inventory.load_balancers} x {hours} h"),
@@ -191,10 +244,28 @@ def estimate(
         ),
         Line(
             "public IPv4 (ALB)",
-            inventory.load_balancer_azs * prices.public_ipv4_hour * hours,
+            inventory.public_load_balancer_azs * prices.public_ipv4_hour * hours,
             0.0,
-            f"{inventory.load_balancer_azs} addresses",
+            f"{inventory.public_load_balancer_azs} addresses"
+            + (
+                f" (internal ALB in {inventory.internal_load_balancer_azs} AZs)"
+                if inventory.internal_load_balancer_azs
+                else ""
+            ),
         ),
+        Line(
+            "CloudFront requests",
+            0.0,
+            cloudfront_requests * prices.cloudfront_https_request,
+            f"{cloudfront_requests:,.0f} HTTPS requests (data transfer not included)",
+        ),
+        Line(
+            "WAF web ACLs",
+            inventory.web_acls * prices.waf_web_acl_month + inventory.web_acl_rules * prices.waf_rule_month,
+            0.0,
+            f"{inventory.web_acls} web ACL(s), {inventory.web_acl_rules} rules",
+        ),
+        Line("WAF requests", 0.0, inspected * prices.waf_request, f"{inspected:,.0f} requests inspected"),
         Line(
             "NAT gateways",
             inventory.nat_gateways * prices.nat_gateway_hour * hours,
@@ -270,6 +341,42 @@ def estimate(
     return Estimate(title, awake_fraction, tuple(lines), tuple(notes))
 
 
+def edge_requests(*, apps: int, awake_hours: float, hours: float = HOURS_PER_MONTH) -> float:
+    """Requests a month at the way in: REQUESTS_PER_AWAKE_HOUR per app while awake, REQUESTS_PER_ASLEEP_HOUR else."""
+    return apps * REQUESTS_PER_AWAKE_HOUR * awake_hours + (hours - awake_hours) * REQUESTS_PER_ASLEEP_HOUR
+
+
+def _edge_notes(inventory: Inventory, prices: Prices) -> list[str]:
+    """What the way in adds that is free, or priced per user: said, not summed."""
+    notes = []
+    if inventory.distributions or inventory.web_acls:
+        notes.append(
+            f"requests at the edge: {REQUESTS_PER_AWAKE_HOUR:,} per app per awake hour, "
+            f"{REQUESTS_PER_ASLEEP_HOUR} per asleep hour (assumed)"
+        )
+    if inventory.distributions:
+        notes.append(
+            "CloudFront: the always-free tier (1 TB out and 10M requests a month) is not deducted; "
+            f"data transfer out ${prices.cloudfront_gb}/GB not included; the VPC origin costs nothing"
+        )
+    if inventory.internal_load_balancer_azs:
+        notes.append(f"internal ALB: no public IPv4 address in its {inventory.internal_load_balancer_azs} AZs")
+    mau_prices = dict(prices.cognito_mau)
+    for tier in inventory.user_pool_tiers:
+        free = "no free tier" if tier == "PLUS" else f"above the first {prices.cognito_free_mau:,} a month"
+        price = mau_prices.get(tier)
+        figure = f"${price}" if price is not None else "see the Cognito pricing page"
+        notes.append(f"Cognito user pool ({tier}): {figure} per monthly active user, {free} (not estimated)")
+    if inventory.certificates:
+        notes.append(f"{inventory.certificates} ACM certificate(s): free")
+    if inventory.dns_records:
+        notes.append(
+            f"{inventory.dns_records} Route 53 alias record(s): queries free; the hosted zone is yours "
+            f"(${prices.hosted_zone_month:.2f}/month, not counted)"
+        )
+    return notes
+
+
 def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inventory:
     """Count what costs money in CloudFormation templates (stack name -> template), as CDK synthesizes them."""
     counts = {
@@ -282,8 +389,15 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         "kms": 0,
         "secrets": 0,
         "parameters": 0,
+        "https": 0,
+        "distributions": 0,
+        "web_acls": 0,
+        "rules": 0,
+        "certificates": 0,
+        "records": 0,
     }
-    load_balancers = azs = 0
+    load_balancers = azs = internal_azs = 0
+    user_pool_tiers: list[str] = []
     apps: list[AppTasks] = []
     scaled_apps = 0
     runs_per_hour = 0.0
@@ -301,7 +415,22 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         for _, properties in of("AWS::ElasticLoadBalancingV2::LoadBalancer"):
             if properties.get("Type", "application") == "application":
                 load_balancers += 1
-                azs += len(properties.get("Subnets") or properties.get("SubnetMappings") or [])
+                subnets = len(properties.get("Subnets") or properties.get("SubnetMappings") or [])
+                azs += subnets
+                if properties.get("Scheme", "internet-facing") == "internal":
+                    internal_azs += subnets
+        counts["https"] += sum(
+            1 for _, properties in of("AWS::ElasticLoadBalancingV2::Listener") if properties.get("Protocol") == "HTTPS"
+        )
+        counts["distributions"] += len(of("AWS::CloudFront::Distribution"))
+        for _, properties in of("AWS::WAFv2::WebACL"):
+            counts["web_acls"] += 1
+            counts["rules"] += len(properties.get("Rules") or [])
+        user_pool_tiers.extend(
+            properties.get("UserPoolTier", DEFAULT_USER_POOL_TIER) for _, properties in of("AWS::Cognito::UserPool")
+        )
+        counts["certificates"] += len(of("AWS::CertificateManager::Certificate"))
+        counts["records"] += len(of("AWS::Route53::RecordSet"))
         counts["nat"] += len(of("AWS::EC2::NatGateway"))
         counts["eip"] += len(of("AWS::EC2::EIP"))
         for _, properties in of("AWS::EC2::VPCEndpoint"):
@@ -350,6 +479,14 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         apps=tuple(apps),
         load_balancers=load_balancers,
         load_balancer_azs=azs,
+        internal_load_balancer_azs=internal_azs,
+        https_listeners=counts["https"],
+        distributions=counts["distributions"],
+        web_acls=counts["web_acls"],
+        web_acl_rules=counts["rules"],
+        user_pool_tiers=tuple(user_pool_tiers),
+        certificates=counts["certificates"],
+        dns_records=counts["records"],
         nat_gateways=counts["nat"],
         elastic_ips=counts["eip"],
         interface_endpoint_azs=counts["interface"],
@@ -401,11 +538,104 @@ def report(ours: Estimate, reference: Estimate) -> str:
     for estimate_ in (ours, reference):
         rows.extend(f"note ({estimate_.title}): {note}" for note in estimate_.notes)
     rows.append(
-        "Not included: data transfer, NAT data processing, CloudWatch Logs (the EMF lines too), Secrets Manager "
-        "API calls, tasks above minTasks, ECR/S3 storage, free tiers (zerodash/cost.py)."
+        "Not included: data transfer (ALB or CloudFront), NAT data processing, CloudWatch Logs (the EMF lines too), "
+        "Secrets Manager API calls, tasks above minTasks, ECR/S3 storage, free tiers (zerodash/cost.py)."
     )
     return "\n".join(rows)
 
 
 def _money(value: float) -> str:
     return f"${value:,.2f}" if value else "-"
+
+
+def as_way_in(inventory: Inventory, *, way: str, waf: bool) -> Inventory:
+    """The same deployment behind another way in: only what the way in changes in price changes.
+
+    - http: an internet-facing ALB (a public IPv4 address per AZ), no HTTPS listener, no distribution.
+    - domain: as http plus an HTTPS listener per ALB (the certificate and the alias records are free).
+    - cloudfront: the ALB internal (its AZs without public IPv4 addresses), no HTTPS listener on it, one
+      CloudFront distribution (a VPC origin to the ALB: free) and its requests.
+    - waf: one web ACL where the traffic enters (the ALB, or the distribution), with the configured web ACL's rules
+      if it has one, else ZeroDash's WAF_RULES; without: none.
+    Apps, tasks, the scaler, alarms, dashboards and the rest stay as configured.
+    """
+    if way not in WAYS_IN:
+        raise ValueError(f"way must be one of {', '.join(WAYS_IN)}, got {way!r}")
+    cloudfront = way == "cloudfront"
+    return replace(
+        inventory,
+        internal_load_balancer_azs=inventory.load_balancer_azs if cloudfront else 0,
+        https_listeners=max(inventory.https_listeners, inventory.load_balancers) if way == "domain" else 0,
+        distributions=max(inventory.distributions, 1) if cloudfront else 0,
+        web_acls=max(inventory.web_acls, 1) if waf else 0,
+        web_acl_rules=(inventory.web_acl_rules if inventory.web_acls else WAF_RULES) if waf else 0,
+    )
+
+
+@dataclass(frozen=True)
+class WayInCost:
+    """One way in's monthly totals: asleep all month and at the awake fraction."""
+
+    way: str
+    waf: bool
+    configured: bool  # as_way_in left the configured inventory as it is: this row is the configured deployment
+    asleep: Estimate
+    awake: Estimate
+    dashboards: float  # the dashboards' list price, included in both estimates
+
+    @property
+    def label(self) -> str:
+        name = {"http": "http", "domain": "domain (HTTPS)", "cloudfront": "cloudfront (HTTPS)"}[self.way]
+        return name + (" + WAF" if self.waf else "")
+
+
+def compare_ways_in(
+    inventory: Inventory,
+    awake_fraction: float,
+    *,
+    prices: Prices = PRICES,
+    wakes_per_awake_hour: float = WAKES_PER_AWAKE_HOUR,
+) -> tuple[WayInCost, ...]:
+    """Each way in, without and with WAF, priced from `inventory` by `as_way_in`."""
+    dashboards = inventory.dashboards * prices.dashboard_month
+    costs = []
+    for way in WAYS_IN:
+        for waf in (False, True):
+            variant = as_way_in(inventory, way=way, waf=waf)
+            costs.append(
+                WayInCost(
+                    way=way,
+                    waf=waf,
+                    configured=variant == inventory,
+                    asleep=estimate(variant, 0.0, prices=prices, wakes_per_awake_hour=wakes_per_awake_hour),
+                    awake=estimate(variant, awake_fraction, prices=prices, wakes_per_awake_hour=wakes_per_awake_hour),
+                    dashboards=dashboards,
+                )
+            )
+    return tuple(costs)
+
+
+def ways_in_table(costs: tuple[WayInCost, ...], *, prices: Prices = PRICES) -> str:
+    """Monthly totals per way in; the right-hand pair without the dashboards' list price (the account's first 3)."""
+    awake = f"awake {costs[0].awake.awake_fraction:.0%}"
+    labels = [cost.label + (" (configured)" if cost.configured else "") for cost in costs]
+    width = max(len(label) for label in labels) + 2
+    rows = [
+        "Each way in, same apps and settings (zerodash/cost.py as_way_in), monthly total:",
+        f"{'':{width}}{'list prices':>22}{'dashboards free':>22}",
+        f"{'way in':{width}}{'asleep':>11}{awake:>11}{'asleep':>11}{awake:>11}",
+    ]
+    for label, cost in zip(labels, costs, strict=True):
+        free = min(cost.dashboards, FREE_DASHBOARDS * prices.dashboard_month)
+        rows.append(
+            f"{label:{width}}{_money(cost.asleep.total):>11}{_money(cost.awake.total):>11}"
+            f"{_money(cost.asleep.total - free):>11}{_money(cost.awake.total - free):>11}"
+        )
+    rows += [
+        f"dashboards free: the deployment's dashboards among the account's first {FREE_DASHBOARDS}, which CloudWatch "
+        "does not bill.",
+        f"WAF: one web ACL, with the configured web ACL's rules or else ZeroDash's {WAF_RULES} (managed common rule "
+        "set, per-IP rate limit).",
+        "HTTPS certificates, alias records and the VPC origin are free; the hosted zone (domain way) is yours.",
+    ]
+    return "\n".join(rows)

@@ -6,6 +6,26 @@ us-east-1 as of the same date (pricing pages of Elastic Load Balancing, Amazon V
 addresses, PrivateLink), AWS Lambda, Amazon CloudWatch, AWS Secrets Manager, AWS Systems Manager and AWS KMS);
 they were not re-read from the live pages for this table, so check them there before quoting a figure. A month is
 730 hours, as in AWS's own calculator.
+
+The edge's prices (issue 10) were checked on 2026-12-02 against stored copies of these pages:
+- AWS WAF: $5.00 per web ACL and $1.00 per rule per month (a managed rule group counts as one rule), $0.60 per
+  million requests inspected: https://aws.amazon.com/waf/pricing/ as quoted by
+  https://aws.github.io/aws-security-services-best-practices/guides/waf/waf-cost/docs/ (rule groups billed as
+  one rule) and https://c3x.dev/blog/aws-waf-cost-explained/ (the three figures).
+- Amazon CloudFront, pay-as-you-go (https://aws.amazon.com/cloudfront/pricing/): data transfer out to the
+  internet $0.085/GB for the first 10 TB in the United States, Mexico, Canada and Europe; always-free tier of
+  1 TB and 10,000,000 HTTP or HTTPS requests a month (read on that page); HTTPS requests $0.0100 per 10,000 in
+  those regions (HTTP $0.0075: the page's request table did not survive in the stored copy; the HTTP figure is
+  also infracost's; docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPandHTTPSRequests.html says
+  HTTPS requests cost more than HTTP ones). Origin fetches from an ALB and the VPC origin cost nothing more.
+  The flat-rate plans (since 2025-11-18; Free: $0 for 1M requests and 100 GB, WAF included) are not modelled.
+- Amazon Cognito user pools (https://aws.amazon.com/cognito/pricing/, as transcribed by
+  github.com/api-evangelist/amazon-cognito plans/amazon-cognito-plans-pricing.yml): per monthly active user
+  above the free 10,000: Lite $0.0055, Essentials $0.015 (no free tier on Plus, $0.020). A user pool's tier
+  defaults to ESSENTIALS (UserPoolTier, Cognito API reference).
+- AWS Certificate Manager: public certificates used with load balancers and CloudFront are free
+  (docs.aws.amazon.com/elasticbeanstalk/latest/dg/configuring-https.certificate.html). Route 53: alias queries to
+  an ALB or a CloudFront distribution are free; a hosted zone is $0.50 a month (the user's, not counted).
 """
 
 from __future__ import annotations
@@ -53,6 +73,21 @@ class Prices:
     ssm_standard_parameter_month: float = 0.0
     # AWS KMS: customer-managed key per month (the alarm topic's)
     kms_key_month: float = 1.00
+    # AWS WAF (see above): per web ACL and per rule (a managed rule group is one rule) per month, prorated hourly;
+    # per request inspected
+    waf_web_acl_month: float = 5.00
+    waf_rule_month: float = 1.00
+    waf_request: float = 0.60 / 1_000_000
+    # Amazon CloudFront pay-as-you-go, North America and Europe (see above): per HTTPS request; per GB out to the
+    # internet, first 10 TB (data transfer is not estimated: see zerodash/cost.py)
+    cloudfront_https_request: float = 0.0100 / 10_000
+    cloudfront_gb: float = 0.085
+    # Amazon Cognito user pools (see above): per monthly active user above cognito_free_mau, by tier (UserPoolTier);
+    # not estimated, only noted
+    cognito_mau: tuple[tuple[str, float], ...] = (("LITE", 0.0055), ("ESSENTIALS", 0.015), ("PLUS", 0.020))
+    cognito_free_mau: int = 10_000
+    # Amazon Route 53: a public hosted zone per month (the user's own: noted, not counted)
+    hosted_zone_month: float = 0.50
 
 
 PRICES = Prices()

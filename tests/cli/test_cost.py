@@ -4,6 +4,8 @@ Prices (zerodash/prices.py, us-east-1): Fargate $0.04048/vCPU-h and $0.004445/GB
 LCU-h; public IPv4 $0.005/h; NAT gateway $0.045/h; Lambda $0.20 per 1M requests and $0.0000166667 per GB-s;
 GetMetricData $0.01 per 1,000 metrics; custom metrics $0.30 per metric-month, billed for the hours a metric has
 data; alarm $0.10 and dashboard $3 per month; Secrets Manager $0.40 per secret per month. A month is 730 hours.
+The edge: CloudFront $0.0100 per 10,000 HTTPS requests; WAF $5 per web ACL and $1 per rule per month, $0.60 per
+million requests; requests at the edge: 2,000 per app per awake hour, 60 per asleep hour (zerodash/cost.py).
 
 The inventories are built by hand: the infra is changing, so only one test synthesizes the stacks.
 """
@@ -11,6 +13,7 @@ The inventories are built by hand: the infra is changing, so only one test synth
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,14 +21,19 @@ import pytest
 from zerodash import cli
 from zerodash.cost import (
     ALWAYS_ON_ARTICLE,
+    REQUESTS_PER_ASLEEP_HOUR,
+    REQUESTS_PER_AWAKE_HOUR,
     WAKER_CALLS_PER_WAKE,
     WAKER_REQUESTS_PER_ASLEEP_HOUR,
     WAKES_PER_AWAKE_HOUR,
     AppTasks,
     Inventory,
+    as_way_in,
+    compare_ways_in,
     estimate,
     inventory_from_templates,
     report,
+    ways_in_table,
 )
 
 # The default ZeroDash (cdk.json): one app of 512 cpu / 1024 MiB, minTasks 1, in a public subnet (no NAT), one
@@ -287,6 +295,8 @@ def test_cli_reads_an_existing_cloud_assembly(tmp_path: Path, capsys: pytest.Cap
     assert "apps awake 50% of the time" in out
     assert "1x 1 vCPU/3 GB" not in out  # the sales app runs 2 tasks
     assert "2x 1 vCPU/3 GB" in out
+    assert "Each way in" in out
+    assert "http (configured)" in out
 
 
 def test_cli_passes_the_wakes_per_awake_hour_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -331,3 +341,244 @@ def test_make_cost_synthesizes_the_stacks_and_prices_them(capsys: pytest.Capture
     items = {line.split("  ")[0] for line in captured.out.splitlines()}
     assert {"ALB", "Fargate tasks", "scaler invocations", "GetMetricData", "metric State", "subtotal"} <= items
     assert "1x 0.5 vCPU/1 GB, 73 h" in captured.out
+    ways = [line.split("  ")[0] for line in captured.out.split("Each way in", 1)[1].splitlines()]
+    assert {"http", "http + WAF", "cloudfront (HTTPS)", "cloudfront (HTTPS) + WAF"} <= {
+        w.split(" (conf")[0] for w in ways
+    }
+
+
+# --- The edge (issue 10): ways in, WAF, login -------------------------------------------------------------------
+
+ASLEEP_REQUESTS = 730 * 60  # 43,800: a month of scanners and crawlers at the edge
+AWAKE_10_REQUESTS = 1 * 2_000 * 73 + (730 - 73) * 60  # 146,000 + 39,420 = 185,420 for one app awake 10%
+CLOUDFRONT_REQUEST = 0.0100 / 10_000
+WAF_REQUEST = 0.60 / 1_000_000
+
+
+def test_the_documented_request_assumptions() -> None:
+    assert (REQUESTS_PER_AWAKE_HOUR, REQUESTS_PER_ASLEEP_HOUR) == (2_000, 60)
+
+
+def _alb(scheme: str, subnets: int = 2) -> dict:
+    return {
+        "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "Properties": {"Type": "application", "Scheme": scheme, "Subnets": [{"Ref": f"S{i}"} for i in range(subnets)]},
+    }
+
+
+def _web_acl(rules: int) -> dict:
+    return {
+        "Type": "AWS::WAFv2::WebACL",
+        "Properties": {"Scope": "CLOUDFRONT", "Rules": [{"Name": f"r{i}", "Priority": i} for i in range(rules)]},
+    }
+
+
+def test_an_internal_alb_has_no_public_addresses() -> None:
+    inventory = inventory_from_templates({"ZeroDash-Platform": _template(Alb=_alb("internal"))})
+
+    assert (inventory.load_balancers, inventory.load_balancer_azs, inventory.internal_load_balancer_azs) == (1, 2, 2)
+    assert inventory.public_load_balancer_azs == 0
+    assert _line(estimate(inventory, 0.1), "public IPv4 (ALB)") == (0, 0)
+    assert _line(estimate(inventory, 0.1), "ALB") == pytest.approx((0.0225 * 730, 0))  # still billed by the hour
+
+
+def test_an_internet_facing_alb_has_an_address_per_az_whether_the_scheme_is_said_or_not() -> None:
+    said = inventory_from_templates({"P": _template(Alb=_alb("internet-facing", subnets=3))})
+    unsaid = inventory_from_templates(
+        {"P": _template(Alb={"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": [1, 2]}})}
+    )
+
+    assert (said.public_load_balancer_azs, unsaid.public_load_balancer_azs) == (3, 2)
+
+
+def test_inventory_counts_the_edge_distribution_waf_rules_and_login() -> None:
+    templates = {
+        "ZeroDash-Platform": _template(
+            Alb=_alb("internal"),
+            Http={"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {"Protocol": "HTTP", "Port": 80}},
+            Distribution={"Type": "AWS::CloudFront::Distribution", "Properties": {}},
+            Origin={"Type": "AWS::CloudFront::VpcOrigin", "Properties": {}},
+            Acl=_web_acl(3),
+            Pool={"Type": "AWS::Cognito::UserPool", "Properties": {}},
+            LitePool={"Type": "AWS::Cognito::UserPool", "Properties": {"UserPoolTier": "LITE"}},
+        ),
+        "ZeroDash-Edge": _template(Acl=_web_acl(2)),
+    }
+
+    inventory = inventory_from_templates(templates)
+
+    assert (inventory.distributions, inventory.web_acls, inventory.web_acl_rules) == (1, 2, 5)
+    assert inventory.https_listeners == 0
+    assert inventory.user_pool_tiers == ("ESSENTIALS", "LITE")  # a pool without UserPoolTier is ESSENTIALS
+    assert inventory.way_in == "cloudfront"
+
+
+def test_inventory_counts_the_domain_way_https_listener_certificate_and_records() -> None:
+    templates = {
+        "ZeroDash-Platform": _template(
+            Alb=_alb("internet-facing"),
+            Redirect={"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {"Protocol": "HTTP", "Port": 80}},
+            Https={"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {"Protocol": "HTTPS", "Port": 443}},
+            Certificate={"Type": "AWS::CertificateManager::Certificate", "Properties": {}},
+            A={"Type": "AWS::Route53::RecordSet", "Properties": {"Type": "A"}},
+            Aaaa={"Type": "AWS::Route53::RecordSet", "Properties": {"Type": "AAAA"}},
+        )
+    }
+
+    inventory = inventory_from_templates(templates)
+
+    assert (inventory.https_listeners, inventory.certificates, inventory.dns_records) == (1, 1, 2)
+    assert (inventory.public_load_balancer_azs, inventory.distributions, inventory.web_acls) == (2, 0, 0)
+    assert inventory.way_in == "domain"
+    assert inventory_from_templates(TEMPLATES).way_in == "http"
+
+
+def test_cloudfront_requests_and_waf_are_priced_from_the_assumed_requests() -> None:
+    inventory = replace(DEFAULT, internal_load_balancer_azs=2, distributions=1, web_acls=1, web_acl_rules=2)
+
+    asleep, awake = estimate(inventory, 0.0), estimate(inventory, 0.1)
+
+    assert _line(asleep, "CloudFront requests") == pytest.approx((0, ASLEEP_REQUESTS * CLOUDFRONT_REQUEST))  # 0.0438
+    assert _line(awake, "CloudFront requests") == pytest.approx((0, AWAKE_10_REQUESTS * CLOUDFRONT_REQUEST))  # 0.185
+    assert _line(awake, "WAF web ACLs") == pytest.approx((5.00 + 2 * 1.00, 0))
+    assert _line(awake, "WAF requests") == pytest.approx((0, AWAKE_10_REQUESTS * WAF_REQUEST))  # 0.111
+    assert _line(awake, "public IPv4 (ALB)") == (0, 0)
+
+
+def test_without_a_distribution_or_web_acl_the_edge_costs_nothing() -> None:
+    result = estimate(DEFAULT, 0.1)
+
+    for item in ("CloudFront requests", "WAF web ACLs", "WAF requests"):
+        assert _line(result, item) == (0, 0)
+
+
+def test_free_and_per_user_parts_of_the_edge_are_noted_not_summed() -> None:
+    with_edge = replace(DEFAULT, user_pool_tiers=("LITE", "PLUS"), certificates=1, dns_records=2, https_listeners=1)
+
+    result = estimate(with_edge, 0.1)
+
+    assert result.total == pytest.approx(estimate(DEFAULT, 0.1).total)
+    assert "Cognito user pool (LITE): $0.0055 per monthly active user, above the first 10,000 a month" in " ".join(
+        result.notes
+    )
+    assert any(
+        note.startswith("Cognito user pool (PLUS): $0.02 per monthly active user, no free tier")
+        for note in result.notes
+    )
+    assert "1 ACM certificate(s): free" in result.notes
+    assert any(note.startswith("2 Route 53 alias record(s): queries free") for note in result.notes)
+
+
+@pytest.mark.parametrize("configured", ["http", "domain", "cloudfront"])
+def test_as_way_in_changes_only_what_the_way_in_prices(configured: str) -> None:
+    start = as_way_in(DEFAULT, way=configured, waf=False)
+
+    http, domain, cloudfront = (as_way_in(start, way=way, waf=False) for way in ("http", "domain", "cloudfront"))
+
+    assert (http.public_load_balancer_azs, http.https_listeners, http.distributions) == (2, 0, 0)
+    assert (domain.public_load_balancer_azs, domain.https_listeners, domain.distributions) == (2, 1, 0)
+    assert (cloudfront.public_load_balancer_azs, cloudfront.internal_load_balancer_azs, cloudfront.distributions) == (
+        0,
+        2,
+        1,
+    )
+    assert (http.way_in, domain.way_in, cloudfront.way_in) == ("http", "domain", "cloudfront")
+    for variant in (http, domain, cloudfront):
+        assert (variant.apps, variant.load_balancers, variant.alarms, variant.dashboards) == (
+            DEFAULT.apps,
+            1,
+            4,
+            1,
+        )
+
+
+def test_as_way_in_adds_zerodash_web_acl_or_keeps_the_configured_rules() -> None:
+    plain = as_way_in(DEFAULT, way="http", waf=True)
+    configured = as_way_in(replace(DEFAULT, web_acls=1, web_acl_rules=5), way="cloudfront", waf=True)
+    removed = as_way_in(configured, way="cloudfront", waf=False)
+
+    assert (plain.web_acls, plain.web_acl_rules) == (1, 2)  # the common rule set and the rate-based rule
+    assert (configured.web_acls, configured.web_acl_rules) == (1, 5)
+    assert (removed.web_acls, removed.web_acl_rules) == (0, 0)
+
+
+def test_as_way_in_rejects_an_unknown_way() -> None:
+    with pytest.raises(ValueError, match="http, domain, cloudfront"):
+        as_way_in(DEFAULT, way="nlb", waf=False)
+
+
+def test_each_way_in_costs_what_its_parts_cost() -> None:
+    costs = {(cost.way, cost.waf): cost for cost in compare_ways_in(DEFAULT, 0.1)}
+    http = costs["http", False]
+    alb_ipv4 = 2 * 0.005 * 730  # 7.30
+    waf_fixed = 5.00 + 2 * 1.00
+
+    assert http.asleep.total == pytest.approx(estimate(DEFAULT, 0.0).total)
+    assert http.awake.total == pytest.approx(estimate(DEFAULT, 0.1).total)
+    assert costs["domain", False].asleep.total == pytest.approx(http.asleep.total)  # TLS on the ALB: no charge
+    cloudfront = costs["cloudfront", False]
+    assert cloudfront.asleep.total == pytest.approx(http.asleep.total - alb_ipv4 + ASLEEP_REQUESTS * CLOUDFRONT_REQUEST)
+    assert cloudfront.awake.total == pytest.approx(http.awake.total - alb_ipv4 + AWAKE_10_REQUESTS * CLOUDFRONT_REQUEST)
+    assert costs["http", True].asleep.total == pytest.approx(
+        http.asleep.total + waf_fixed + ASLEEP_REQUESTS * WAF_REQUEST
+    )
+    assert costs["cloudfront", True].awake.total == pytest.approx(
+        cloudfront.awake.total + waf_fixed + AWAKE_10_REQUESTS * WAF_REQUEST
+    )
+    assert [cost for cost in costs.values() if cost.configured] == [http]
+
+
+def test_the_cloudfront_way_asleep_meets_the_issue_goal_when_the_dashboard_is_free() -> None:
+    """Issue 10: one app asleep all month with HTTPS at most $20."""
+    costs = {(cost.way, cost.waf): cost for cost in compare_ways_in(DEFAULT, 0.1)}
+    cloudfront = costs["cloudfront", False]
+
+    assert cloudfront.asleep.total - cloudfront.dashboards <= 20
+    assert costs["domain", False].asleep.total - costs["domain", False].dashboards > 20
+
+
+def test_the_ways_in_table_shows_totals_with_and_without_the_dashboards() -> None:
+    costs = compare_ways_in(DEFAULT, 0.1)
+
+    table = ways_in_table(costs)
+
+    rows = {
+        line.split("  ")[0]: line.split()[-4:]
+        for line in table.splitlines()
+        if line.startswith(("http", "domain", "cloudfront"))
+    }
+    assert list(rows) == [
+        "http (configured)",
+        "http + WAF",
+        "domain (HTTPS)",
+        "domain (HTTPS) + WAF",
+        "cloudfront (HTTPS)",
+        "cloudfront (HTTPS) + WAF",
+    ]
+    by_label = {cost.label + (" (configured)" if cost.configured else ""): cost for cost in costs}
+    for label, figures in rows.items():
+        cost = by_label[label]
+        expected = (cost.asleep.total, cost.awake.total, cost.asleep.total - 3.00, cost.awake.total - 3.00)
+        assert figures == [f"${value:,.2f}" for value in expected]
+    assert "awake 10%" in table
+
+
+def test_the_free_dashboards_are_at_most_the_account_s_first_three() -> None:
+    five = replace(DEFAULT, dashboards=5)
+
+    table = ways_in_table(compare_ways_in(five, 0.0))
+
+    http = next(line for line in table.splitlines() if line.startswith("http (configured)"))
+    total = estimate(five, 0.0).total
+    assert http.split()[-4:] == [f"${total:,.2f}", f"${total:,.2f}", f"${total - 9:,.2f}", f"${total - 9:,.2f}"]
+
+
+def test_no_way_in_is_marked_configured_when_none_is_the_configured_deployment() -> None:
+    """An internal ALB without a distribution (an edge half built) is none of the ways in."""
+    half_built = replace(DEFAULT, internal_load_balancer_azs=2)
+    domain_with_waf = replace(DEFAULT, https_listeners=1, web_acls=1, web_acl_rules=3)
+
+    assert not any(cost.configured for cost in compare_ways_in(half_built, 0.1))
+    assert [(cost.way, cost.waf) for cost in compare_ways_in(domain_with_waf, 0.1) if cost.configured] == [
+        ("domain", True)
+    ]
