@@ -11,7 +11,7 @@ import sys
 
 from zerodash_runtime.data import DataNotReady, datasets
 from zerodash_runtime.loader import AppLoadError, load_app, prepare_environment
-from zerodash_runtime.settings import RuntimeSettings
+from zerodash_runtime.settings import RuntimeSettings, SettingsError
 
 EXIT_APP_LOAD = 2
 
@@ -20,7 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zerodash_runtime.check", description=__doc__.splitlines()[0])
     parser.add_argument("app_dir", nargs="?", default=None, help="the app's directory (default: the current one)")
     args = parser.parse_args(argv)
-    settings = RuntimeSettings.from_env()
+    try:
+        settings = RuntimeSettings.from_env()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return EXIT_APP_LOAD
     prepare_environment(settings)
     try:
         loaded = load_app(settings, args.app_dir)

@@ -1,11 +1,22 @@
 """gunicorn settings for app.py apps (a 0.5 vCPU, 1 GiB Fargate task by default); measured in bench/."""
 
+import logging
 import os
 
+from zerodash_runtime.logs import configure_logging as _configure_logging
 from zerodash_runtime.logs import logconfig_dict as _logconfig_dict
-from zerodash_runtime.settings import RuntimeSettings
+from zerodash_runtime.settings import RuntimeSettings, SettingsError
 
-_settings = RuntimeSettings.from_env()
+EXIT_BAD_SETTING = 2  # as for an app that does not import (zerodash_runtime/wsgi.py): the task cannot serve
+
+try:
+    _settings = RuntimeSettings.from_env()
+except SettingsError as _error:
+    # One JSON line naming the variable, before gunicorn has set its logging up; raised from here, a traceback
+    # under gunicorn's "Failed to read config file" would bury it.
+    _configure_logging(os.environ.get("APP_NAME") or "app")
+    logging.getLogger("zerodash_runtime").critical("%s", _error)
+    raise SystemExit(EXIT_BAD_SETTING) from None
 
 bind = f"0.0.0.0:{_settings.port}"
 

@@ -1,6 +1,6 @@
-"""Put the runtime around the user's WSGI app: mounted under URL_PREFIX, with /health, robots.txt and the
-attention script answered by the runtime's own small Flask app, so the user's app is never modified for them
-(an app that routes /health itself keeps its own)."""
+"""Put the runtime around the user's WSGI app: mounted under URL_PREFIX, with /health, robots.txt and the page
+scripts answered by the runtime's own small Flask app, so the user's app is never modified for them (an app that
+routes /health itself keeps its own), and the security headers on every response (zerodash_runtime/headers.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Flask
 
-from zerodash_runtime import attention
 from zerodash_runtime.guard import RequestGuard
+from zerodash_runtime.headers import SecurityHeaders
 from zerodash_runtime.health import Report, add_health
 from zerodash_runtime.loader import LoadedApp
+from zerodash_runtime.page_scripts import ATTENTION, LOGIN, PageScript
 from zerodash_runtime.prefix import PrefixMount, StartResponse, WSGIApp, not_found
 from zerodash_runtime.robots import add_robots
 from zerodash_runtime.settings import RuntimeSettings
@@ -49,17 +50,24 @@ def build_application(loaded: LoadedApp, settings: RuntimeSettings, report: Call
     for path in (inside | outside) - {ROBOTS}:
         add_health(runtime, path, report)
     add_robots(runtime, ROBOTS)
-    if loaded.dash is not None and settings.attention_seconds > 0:
-        attention.add_script_route(runtime, attention.ROUTE)
-        inside.add(attention.ROUTE)
-        attention.add_attention(loaded.dash, attention.script_url(prefix, settings.attention_seconds))
+    if loaded.dash is not None:
+        scripts: list[tuple[PageScript, dict[str, str]]] = []
+        if settings.attention_seconds > 0:
+            scripts.append((ATTENTION, {"idle": f"{settings.attention_seconds:g}"}))
+        if settings.login_required:
+            scripts.append((LOGIN, {}))
+        for script, query in scripts:
+            script.add_route(runtime)
+            inside.add(script.route)
+            script.add_to_page(loaded.dash, script.url(prefix, **query))
     # Client input is checked before the app sees it (zerodash_runtime/guard.py): bodies bounded everywhere,
     # Dash's internal routes answered 4xx for what Dash itself would turn into a 500.
     limit = settings.max_request_bytes
     routes = loaded.dash.config.routes_pathname_prefix if loaded.dash is not None else "/"
     app = RequestGuard(loaded.wsgi, max_bytes=limit, dash=loaded.dash, routes_prefix=routes)
     mount = PrefixMount(Dispatch(runtime, app, inside), prefix, outside=Dispatch(runtime, not_found, outside))
-    return RequestGuard(mount, max_bytes=limit)
+    # Outermost, so the guard's refusals, the runtime's routes and 404s outside the prefix get the headers too.
+    return SecurityHeaders(RequestGuard(mount, max_bytes=limit), frame_ancestors=settings.frame_ancestors)
 
 
 def _app_routes(loaded: LoadedApp, path: str) -> bool:

@@ -1,11 +1,15 @@
 """The runtime's settings, read once from the environment the ECS task definition (or `make dev`) sets.
 
 A malformed number falls back to its default instead of raising: a typo must not keep an app from starting.
+FRAME_ANCESTORS is the exception: it decides who may frame the app, and a value that cannot be read as the list of
+sources it was meant to be would either open the app to framing or shut out a page that embeds it, so it raises
+SettingsError, whose message names the variable (gunicorn_conf.py logs it and exits before serving).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +19,20 @@ DEFAULT_RELOAD_SECONDS = 60.0
 DEFAULT_ATTENTION_SECONDS = 300.0
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 20.0  # zerodash_runtime/watchdog.py: well under the ALB's 60 s
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # zerodash_runtime/guard.py: a Dash callback body is a few hundred bytes
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+# A CSP host-source as the config writes it (zerodash/config.py's frameAncestors): scheme, host (optionally a
+# leading "*." wildcard), optional port or "*". No path: framing is decided per origin. http is accepted for local
+# runs (make dev, the tests); deployed apps are framed by https pages (a page over https cannot frame http anyway).
+_HOST_SOURCE = re.compile(
+    r"(?P<scheme>https?)://(?P<host>(?:\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)"
+    r"(?::(?P<port>\*|[0-9]{1,5}))?/?",
+    re.IGNORECASE,
+)
+
+
+class SettingsError(ValueError):
+    """A setting whose value the runtime must not guess at; the message names the variable and what it expects."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +49,8 @@ class RuntimeSettings:
     health_path: str = "/health"  # external path, URL_PREFIX + "health" unless HEALTH_PATH says otherwise
     request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS  # 0: no watchdog
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    frame_ancestors: tuple[str, ...] = ()  # CSP sources that may frame the app, () nobody (zerodash_runtime/headers.py)
+    login_required: bool = False  # the ALB authenticates the app: the login script goes on Dash pages (static/login.js)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -49,7 +69,43 @@ class RuntimeSettings:
             health_path=_path(env.get("HEALTH_PATH")) or f"{prefix}health",
             request_timeout_seconds=_number(env.get("REQUEST_TIMEOUT_SECONDS"), DEFAULT_REQUEST_TIMEOUT_SECONDS),
             max_request_bytes=_bytes(env.get("MAX_REQUEST_BYTES"), DEFAULT_MAX_REQUEST_BYTES),
+            frame_ancestors=parse_frame_ancestors(env.get("FRAME_ANCESTORS", "")),
+            login_required=(_text(env.get("LOGIN_REQUIRED")) or "").lower() in TRUE_WORDS,
         )
+
+
+def parse_frame_ancestors(raw: str) -> tuple[str, ...]:
+    """FRAME_ANCESTORS, space-separated CSP sources ("'self' https://intranet.example.com"), as a tuple without
+    repeats; blank or "'none'" is () (nobody may frame the app). Raises SettingsError for anything else: a comma
+    or semicolon would start another CSP directive or header value, an unquoted self matches a host named "self"."""
+    sources = raw.split()
+    if sources == ["'none'"]:
+        return ()
+    kept: list[str] = []
+    for source in sources:
+        if source.lower() == "'self'":
+            source = "'self'"
+        elif source.lower() == "'none'":
+            raise SettingsError(f"FRAME_ANCESTORS: 'none' cannot be combined with other sources (got {raw.strip()!r})")
+        elif source.lower() in ("self", "none"):
+            raise SettingsError(f"FRAME_ANCESTORS: write {source} with its single quotes, '{source.lower()}'")
+        elif not _valid_host_source(source):
+            raise SettingsError(
+                f"FRAME_ANCESTORS: {source!r} is not a source a page may frame the app from; give space-separated "
+                "'self' or https://host[:port] (host may start with *.), or leave it empty so nobody may"
+            )
+        source = source.rstrip("/")  # "https://a.example.com/" is the same origin
+        if source not in kept:
+            kept.append(source)
+    return tuple(kept)
+
+
+def _valid_host_source(source: str) -> bool:
+    match = _HOST_SOURCE.fullmatch(source)
+    if match is None:
+        return False
+    port = match["port"]
+    return port is None or port == "*" or 0 < int(port) < 1 << 16
 
 
 def normalize_prefix(raw: str) -> str:

@@ -1,11 +1,14 @@
 """The population example in a real browser: headless Chromium against the runtime's gunicorn serving
-examples/population with its data/ from a local S3 (the `live_app` fixture)."""
+examples/population with its data/ from a local S3 (the `live_app` fixture). Framing by other origins and the login
+script: tests/e2e/test_framing.py and test_login_expiry.py."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -106,3 +109,18 @@ def test_page_logs_no_console_errors(opened_page: WebDriver) -> None:
     wait_for_graph_titled(opened_page, f"Population of {OTHER_COUNTRY}")
 
     assert severe_console_errors(opened_page) == []
+
+
+def test_the_page_and_its_scripts_come_with_the_security_headers(live_app: LiveApp) -> None:
+    page = requests.get(live_app.base_url, timeout=5)
+    renderer = re.search(r'<script src="(/[^"]*dash_renderer[^"]*)"', page.text)
+    assert renderer is not None
+    script = requests.get(live_app.base_url + renderer[1].lstrip("/"), timeout=5)
+
+    for response in (page, script):
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"  # FRAME_ANCESTORS unset
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "javascript" in script.headers["Content-Type"]  # with nosniff, only a script type would run

@@ -108,6 +108,19 @@ def test_an_app_that_does_not_import_exits_2_and_logs_why(tmp_path: Path) -> Non
     )
 
 
+def test_a_bad_frame_ancestors_exits_2_with_one_json_line_naming_it(tmp_path: Path) -> None:
+    env = {"APP_NAME": "framed", "FRAME_ANCESTORS": "intranet.example.com"}
+
+    with running(FIXTURES / "ticker", env, tmp_path / "out.log") as server:
+        server.process.wait(timeout=30)
+
+    assert server.process.returncode == 2
+    lines = server.log_lines()
+    assert len(lines) == 1
+    assert (lines[0]["level"], lines[0]["app"]) == ("CRITICAL", "framed")
+    assert lines[0]["message"].startswith("FRAME_ANCESTORS: 'intranet.example.com' is not a source")
+
+
 def _post_json(url: str, payload: dict[str, object]) -> tuple[int, bytes]:
     request = urllib.request.Request(
         url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
@@ -131,6 +144,14 @@ def test_check_exits_2_with_the_one_line_message(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("app 'empty': ")
+
+
+def test_check_exits_2_naming_a_bad_frame_ancestors() -> None:
+    result = _check(FIXTURES / "ticker", APP_NAME="ticker", FRAME_ANCESTORS="'self',https://a.example.com")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("FRAME_ANCESTORS: ")
+    assert result.stderr.count("\n") == 1
 
 
 def _check(app_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -131,6 +131,35 @@ def test_a_flask_app_gets_no_attention_script(serve: ServeFixture) -> None:
     assert client.get("/sales/_zerodash/attention.js").status_code == 404
 
 
+def test_with_login_required_a_dash_page_loads_the_login_script_before_the_renderer(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/", LOGIN_REQUIRED="1")
+
+    scripts = re.findall(r'<script src="([^"]*)"', client.get("/sales/").get_data(as_text=True))
+    login = next(index for index, src in enumerate(scripts) if "_zerodash/login.js" in src)
+    attention = next(index for index, src in enumerate(scripts) if "_zerodash/attention.js" in src)
+    renderer = next(index for index, src in enumerate(scripts) if "dash_renderer" in src)
+
+    assert attention < login < renderer  # the login wrapper sees what the attention wrapper lets through
+    assert re.fullmatch(r"/sales/_zerodash/login\.js\?v=[0-9a-f]{12}", scripts[login])
+    response = client.get(scripts[login])
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert b"opaqueredirect" in response.data
+
+
+def test_without_login_required_there_is_no_login_script(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "ticker", URL_PREFIX="/sales/")
+
+    assert "_zerodash/login.js" not in client.get("/sales/").get_data(as_text=True)
+    assert client.get("/sales/_zerodash/login.js").mimetype == "text/html"  # Dash's catch-all page, not the script
+
+
+def test_a_flask_app_gets_no_login_script(serve: ServeFixture) -> None:
+    client = serve(FIXTURES / "flask_own_health", URL_PREFIX="/sales/", LOGIN_REQUIRED="1")
+
+    assert client.get("/sales/_zerodash/login.js").status_code == 404
+
+
 TICK = {
     "output": "count.children",
     "outputs": {"id": "count", "property": "children"},
