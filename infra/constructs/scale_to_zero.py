@@ -17,6 +17,7 @@ ecs:ListTasks, CloudWatch GetMetricData); each is acknowledged in cdk-nag with t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ from constructs import Construct
 from infra.config import DEFAULT_WAKER_CONCURRENCY, ConfigError, ScalingConfig
 from infra.constructs.lambda_function import LambdaFunction
 from infra.constructs.retention import retention_days
+from zerodash.access import frame_ancestors_value
 from zerodash.config import APP_OBJECT_RESOLVED_BOUNDS, SSM_STANDARD_BYTES
 
 WAKER_HANDLER = "waker.handler.handler"
@@ -58,6 +60,9 @@ class ScaleToZeroApp:
     service_target_group: elbv2.IApplicationTargetGroup
     waker_target_group: elbv2.IApplicationTargetGroup
     scaling: ScalingConfig
+    # The listener rule authenticates (authenticate-oidc/-cognito before its forward): the scaler and the
+    # waker keep that action on every move, and close the rule if it is ever missing (lambdas/common/route.py).
+    authenticated: bool = False
 
     def app_object(self) -> dict[str, Any]:
         """The app object of the Lambdas' contract (lambdas/README.md, "Where the apps are listed")."""
@@ -71,6 +76,7 @@ class ScaleToZeroApp:
             "serviceTargetGroupArn": self.service_target_group.target_group_arn,
             "wakerTargetGroupArn": self.waker_target_group.target_group_arn,
             **self.scaling.policy_json(),
+            "auth": self.authenticated,
         }
 
     def control_statements(self) -> list[iam.PolicyStatement]:
@@ -242,7 +248,8 @@ class AppWaker(Construct):
 
     - Function: lambdas/ `waker.handler.handler`, 256 MiB, 10 s, reserved concurrency `reserved_concurrency`
       (a burst of visitors cannot take the account's concurrency, nor cost more than that many at once).
-      Environment: ZERODASH_APP_PARAMETER (its app's parameter) and ZERODASH_TOKEN_SECRET (the secret's ARN).
+      Environment: ZERODASH_APP_PARAMETER (its app's parameter), ZERODASH_TOKEN_SECRET (the secret's ARN)
+      and FRAME_ANCESTORS (who may frame its pages, as the app's runtime gets it: "'none'" by default).
     - Target group (`app.waker_target_group`, see `waker_target_group`): the app's listener rule forwards to
       it in the template; the scaler and the waker move the live rule.
     - The function is registered in the target group by a small custom resource once both exist: the
@@ -270,6 +277,7 @@ class AppWaker(Construct):
         token_secret: secretsmanager.ISecret,
         reserved_concurrency: int = DEFAULT_WAKER_CONCURRENCY,
         log_retention_days: int = 30,
+        frame_ancestors: Sequence[str] = (),
     ) -> None:
         """
         Args:
@@ -278,6 +286,8 @@ class AppWaker(Construct):
             token_secret: the secret that signs wake tokens (`WakeTokenSecret.secret`).
             reserved_concurrency: the function's reserved concurrency (1-100). Default 10.
             log_retention_days: retention of the waker's logs. Default 30.
+            frame_ancestors: CSP sources allowed to frame the app's pages (the app's `frameAncestors`), so the
+                holding page frames exactly as the app does. Default () = nobody may frame them.
         """
         super().__init__(scope, construct_id)
         if not 1 <= reserved_concurrency <= 100:
@@ -293,6 +303,7 @@ class AppWaker(Construct):
             environment={
                 "ZERODASH_APP_PARAMETER": parameter.parameter_name,
                 "ZERODASH_TOKEN_SECRET": token_secret.secret_arn,
+                "FRAME_ANCESTORS": frame_ancestors_value(tuple(frame_ancestors)),
             },
             timeout=WAKER_TIMEOUT,
             memory_mib=256,

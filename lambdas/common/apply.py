@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from common.apps import AppSpec
-from common.aws import Clients, point_rule, set_capacity_range, set_desired_count, tag_service
+from common.aws import Clients, close_rule, point_rule, set_capacity_range, set_desired_count, tag_service
 from common.facts import Facts
-from common.lifecycle import Decision, PointRule, SetDesired, SetRange, Stamp
+from common.lifecycle import CloseRule, Decision, PointRule, SetDesired, SetRange, Stamp
 
 
 def apply(clients: Clients, app: AppSpec, facts: Facts, decision: Decision) -> None:
@@ -17,4 +17,6 @@ def apply(clients: Clients, app: AppSpec, facts: Facts, decision: Decision) -> N
         elif isinstance(step, Stamp):
             tag_service(clients, facts.service.service_arn, step.tags)
         elif isinstance(step, PointRule):
-            point_rule(clients, app, step.route)
+            point_rule(clients, app, step.route, kept=facts.kept_actions)
+        elif isinstance(step, CloseRule):
+            close_rule(clients, app)

@@ -46,6 +46,9 @@ class AppSpec:
     policy: Policy
     expected_start_seconds: int = 60
     refresh_seconds: int = 5
+    # The listener rule must authenticate (an authenticate-oidc/-cognito action before its forward): the
+    # Lambdas keep that action on every move and never move a rule that lost it (common/route.py).
+    auth: bool = False
 
     @property
     def wake_timeout_seconds(self) -> int:
@@ -89,6 +92,14 @@ def _match(pattern: re.Pattern[str], value: str, key: str) -> str:
 _REQUIRED = ("name", "cluster", "service", "ruleArn", "serviceTargetGroupArn", "wakerTargetGroupArn")
 
 
+def _flag(raw: Mapping[str, Any], key: str) -> bool:
+    """A JSON boolean, false when absent (app objects written before the key existed still load)."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise AppSpecError(f"{key}: must be true or false, got {value!r}")
+    return value
+
+
 def parse_app(raw: Mapping[str, Any]) -> AppSpec:
     missing = [key for key in _REQUIRED if not raw.get(key)]
     if missing:
@@ -104,6 +115,7 @@ def parse_app(raw: Mapping[str, Any]) -> AppSpec:
         policy=parse_policy(raw),
         expected_start_seconds=int(raw.get("expectedStartSeconds", 60)),
         refresh_seconds=int(raw.get("refreshSeconds", 5)),
+        auth=_flag(raw, "auth"),
     )
     # Derive everything once so a malformed ARN fails at cold start, not in the middle of a run.
     _ = (spec.cluster_name, spec.service_name, spec.load_balancer_dimension, spec.service_target_group_dimension)

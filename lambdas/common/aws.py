@@ -27,7 +27,7 @@ from common.facts import (
 )
 from common.paging import chunks, pages
 from common.retry import CallBudget, RetryingClient, RetryPolicy
-from common.route import Route, forward_action, read_route
+from common.route import Route, RuleView, closed_actions, read_rule, rule_actions
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 SERVICES_PER_CALL = 10  # DescribeServices
@@ -115,13 +115,19 @@ def describe_services(clients: Clients, apps: Sequence[AppSpec]) -> dict[str, Se
 
 
 def read_routes(clients: Clients, apps: Sequence[AppSpec]) -> dict[str, Route]:
-    """App name -> where its listener rule forwards; apps whose rule is missing are left out.
+    """App name -> where its listener rule forwards; apps whose rule is missing are left out."""
+    return {name: view.route for name, view in read_rules(clients, apps).items()}
+
+
+def read_rules(clients: Clients, apps: Sequence[AppSpec]) -> dict[str, RuleView]:
+    """App name -> its listener rule (where it forwards, the login it keeps); apps whose rule is missing are
+    left out.
 
     DescribeRules refuses a whole batch when one rule is gone (RuleNotFound); that batch is then read rule
     by rule, so one deleted app does not hide the others.
     """
     by_arn = {app.rule_arn: app for app in apps}
-    routes: dict[str, Route] = {}
+    views: dict[str, RuleView] = {}
     for batch in chunks(list(by_arn), RULES_PER_CALL):
         try:
             rules = clients.elbv2.describe_rules(RuleArns=list(batch))["Rules"]
@@ -132,12 +138,12 @@ def read_routes(clients: Clients, apps: Sequence[AppSpec]) -> dict[str, Route]:
         for rule in rules:
             app = by_arn.get(rule["RuleArn"])
             if app is not None:
-                routes[app.name] = read_route(
+                views[app.name] = read_rule(
                     rule,
                     service_target_group_arn=app.service_target_group_arn,
                     waker_target_group_arn=app.waker_target_group_arn,
                 )
-    return routes
+    return views
 
 
 def _describe_rule(clients: Clients, arn: str) -> list[dict[str, Any]]:
@@ -184,12 +190,13 @@ def read_facts(clients: Clients, app: AppSpec, *, with_health: bool = True, with
     services = describe_services(clients, [app])
     if app.name not in services:
         raise LookupError(f"{app.name}: ECS service {app.service} not found in {app.cluster}")
-    routes = read_routes(clients, [app])
-    if app.name not in routes:
+    rules = read_rules(clients, [app])
+    if app.name not in rules:
         raise LookupError(f"{app.name}: listener rule {app.rule_arn} not found")
     return Facts(
         service=services[app.name],
-        route=routes[app.name],
+        route=rules[app.name].route,
+        kept_actions=rules[app.name].kept,
         healthy_targets=read_healthy_targets(clients, app) if with_health else None,
         capacity_range=read_capacity_ranges(clients, [app]).get(app.name) if with_capacity else None,
     )
@@ -232,8 +239,19 @@ def tag_service(clients: Clients, service_arn: str, tags: Iterable[tuple[str, st
     clients.ecs.tag_resource(resourceArn=service_arn, tags=[{"key": key, "value": value} for key, value in tags])
 
 
-def point_rule(clients: Clients, app: AppSpec, route: Route) -> None:
-    if route is Route.OTHER:
+def point_rule(clients: Clients, app: AppSpec, route: Route, *, kept: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Forward the rule to the service or the waker, resending `kept` (the login it has, Facts.kept_actions).
+
+    ModifyRule replaces the whole action list, so whatever is not resent is dropped (common/route.py);
+    raises LoginMissing, before any call, for an app that must authenticate when `kept` has no login.
+    """
+    if route not in (Route.SERVICE, Route.WAKER):
         raise ValueError("the rule can only be pointed at the service or the waker")
     arn = app.service_target_group_arn if route is Route.SERVICE else app.waker_target_group_arn
-    clients.elbv2.modify_rule(RuleArn=app.rule_arn, Actions=[forward_action(arn)])
+    actions = rule_actions(target_group_arn=arn, kept=kept, must_authenticate=app.auth)
+    clients.elbv2.modify_rule(RuleArn=app.rule_arn, Actions=actions)
+
+
+def close_rule(clients: Clients, app: AppSpec) -> None:
+    """The rule answers a fixed 503 to everyone (an app that must authenticate lost its login)."""
+    clients.elbv2.modify_rule(RuleArn=app.rule_arn, Actions=closed_actions())

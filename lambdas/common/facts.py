@@ -48,6 +48,9 @@ class Facts:
     route: Route
     healthy_targets: int | None = None  # None: not read (the scaler reads target health only while waking)
     capacity_range: tuple[int, int] | None = None  # the scalable target's (min, max); None if not registered
+    # The rule's actions before its routing one (its login), as DescribeRules returned them: every move of
+    # the rule sends them again (common/route.py).
+    kept_actions: tuple[dict[str, Any], ...] = ()
 
     @property
     def desired_count(self) -> int:

@@ -16,6 +16,10 @@ Who may change what, and when, so that no two writers act on the same transition
   `deadline - WAKER_GUARD_SECONDS`, of the doze or of the wake; the scaler stops the tasks (sleep, or a
   failed wake) only at or after the deadline. A waker run lasts at most its timeout, so every rule change
   it makes lands before the scaler reads the rule again.
+
+An app that must authenticate but whose rule lost its authenticate action is closed, whoever sees it first
+(`close_for_missing_login`: the same writes from the scaler and the waker): the rule answers a fixed 503,
+the tasks stop, and every run logs an ERROR until a redeploy restores the rule (common/route.py).
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from enum import Enum
 
 from common.apps import AppSpec
 from common.facts import Facts
-from common.marks import AWAKE_SINCE, VISITED_AT, WakeFailure, format_time
-from common.route import Route
+from common.marks import ASLEEP_SINCE, AWAKE_SINCE, VISITED_AT, WakeFailure, format_time
+from common.route import Route, has_login
 
 ASLEEP_RANGE = (0, 0)
 # How long the rule stays on the waker before the tasks stop: a request's minute ends, its datapoint is
@@ -100,7 +104,12 @@ class Stamp:
     tags: tuple[tuple[str, str], ...]
 
 
-Step = SetRange | SetDesired | PointRule | Stamp
+@dataclass(frozen=True)
+class CloseRule:
+    """Replace the rule's actions with a fixed 503 (common/route.py closed_actions): nobody gets through."""
+
+
+Step = SetRange | SetDesired | PointRule | Stamp | CloseRule
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +121,7 @@ class Decision:
     reason: str
     steps: tuple[Step, ...] = ()
     metrics: dict[str, float] = field(default_factory=dict)
+    error: str = ""  # set: the decision handles a fault an operator must fix (logged at ERROR)
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -126,6 +136,8 @@ def _describe(step: Step) -> str:
         return f"desired={step.count}"
     if isinstance(step, PointRule):
         return f"rule={step.route.value}"
+    if isinstance(step, CloseRule):
+        return "rule=closed"
     return "tag " + ",".join(key.removeprefix("zerodash:") for key, _ in step.tags)
 
 
@@ -171,3 +183,27 @@ def may_send_back(facts: Facts, app: AppSpec, now: datetime) -> bool:
     else:
         return False
     return deadline is not None and now < deadline - timedelta(seconds=WAKER_GUARD_SECONDS)
+
+
+LOGIN_MISSING = (
+    "login missing: the app must authenticate (auth: true) but its listener rule has no authenticate action; "
+    "the rule is closed (fixed 503) and the tasks stopped. Redeploy the app's stack to restore the rule (if "
+    "CloudFormation reports no changes, restore the rule's actions from the template with aws elbv2 modify-rule)"
+)
+
+
+def login_missing(facts: Facts, app: AppSpec) -> bool:
+    """The app must authenticate and its rule has no authenticate action: nothing may point it anywhere."""
+    return app.auth and not has_login(facts.kept_actions)
+
+
+def close_for_missing_login(facts: Facts, now: datetime) -> Decision:
+    """Fail closed: the rule answers a fixed 503, then the tasks stop (nobody can reach them anyway)."""
+    steps: list[Step] = [] if facts.route is Route.CLOSED else [CloseRule()]
+    if facts.desired_count > 0:
+        steps += [Stamp(((ASLEEP_SINCE, format_time(now)),)), SetRange(ASLEEP_RANGE), SetDesired(0)]
+    elif facts.capacity_range is not None and facts.capacity_range != ASLEEP_RANGE:
+        steps.append(SetRange(ASLEEP_RANGE))
+    return Decision(
+        before=state_of(facts), state=State.SLEEPING, reason=LOGIN_MISSING, steps=tuple(steps), error=LOGIN_MISSING
+    )

@@ -7,6 +7,9 @@ then on every request reaches the waker, which sends a person back to the runnin
 the visit. Only after DOZE_MINUTES, when every minute before the rule moved has been published and still
 nothing came, do the tasks stop.
 
+Before anything else: an app that must authenticate but whose rule lost its authenticate action is closed
+(common/lifecycle.py close_for_missing_login), whatever its state.
+
 Per state, the scaler:
 - SLEEPING: puts the rule back on the waker if it is not; wakes the app in a keep-warm window, or to try
   a task definition deployed while it slept (never after a failed wake of it, within the cooldown).
@@ -35,7 +38,9 @@ from common.lifecycle import (
     Stamp,
     State,
     Step,
+    close_for_missing_login,
     doze_deadline,
+    login_missing,
     recent_wake_failure,
     rule_to_waker,
     state_of,
@@ -57,6 +62,8 @@ from scaler.traffic import MINUTE, Traffic
 
 
 def decide(facts: Facts, traffic: Traffic, app: AppSpec, now: datetime) -> Decision:
+    if login_missing(facts, app):
+        return close_for_missing_login(facts, now)
     state = state_of(facts)
     if state is State.SLEEPING:
         return _sleeping(facts, app, now)

@@ -23,7 +23,7 @@ from common.aws import (
     make_clients,
     read_capacity_ranges,
     read_healthy_targets,
-    read_routes,
+    read_rules,
     stopped_reasons,
 )
 from common.emf import emit, log_record
@@ -66,16 +66,22 @@ def run(runtime: Runtime) -> list[dict[str, Any]]:
     apps, broken = load_apps(clients.ssm, runtime.apps_path)
     records = [log_record(item.name, now, {"level": "ERROR", "error": item.error}) for item in broken]
     services = describe_services(clients, apps)
-    routes = read_routes(clients, apps)
+    rules = read_rules(clients, apps)
     ranges = read_capacity_ranges(clients, apps)
 
     facts: dict[str, Facts] = {}
     for app in apps:
-        missing = [what for what, found in (("service", services), ("listener rule", routes)) if app.name not in found]
+        missing = [what for what, found in (("service", services), ("listener rule", rules)) if app.name not in found]
         if missing:
             records.append(log_record(app.name, now, {"level": "ERROR", "error": f"{' and '.join(missing)} not found"}))
             continue
-        facts[app.name] = Facts(service=services[app.name], route=routes[app.name], capacity_range=ranges.get(app.name))
+        rule = rules[app.name]
+        facts[app.name] = Facts(
+            service=services[app.name],
+            route=rule.route,
+            capacity_range=ranges.get(app.name),
+            kept_actions=rule.kept,
+        )
 
     up = [app for app in apps if app.name in facts and state_of(facts[app.name]) in (State.AWAKE, State.DOZING)]
     traffic = _traffic(clients, up, now)
@@ -116,7 +122,7 @@ def _run_app(clients: Clients, app: AppSpec, facts: Facts, traffic: Traffic, now
 def _record(app: AppSpec, facts: Facts, traffic: Traffic, decision: Decision, now: datetime) -> dict[str, Any]:
     last = traffic.last_request()
     fields = {
-        "level": "WARNING" if "WakeFailures" in decision.metrics else "INFO",
+        "level": "ERROR" if decision.error else "WARNING" if "WakeFailures" in decision.metrics else "INFO",
         "state": decision.before.value,
         "next_state": decision.state.value,
         "desired": facts.desired_count,
@@ -128,6 +134,8 @@ def _record(app: AppSpec, facts: Facts, traffic: Traffic, decision: Decision, no
         "decision": decision.reason,
         "actions": list(decision.actions),
     }
+    if decision.error:
+        fields["error"] = decision.error
     metrics = dict(decision.metrics)
     if decision.state is not State.SLEEPING:
         metrics["State"] = STATE_METRIC[decision.state]

@@ -15,6 +15,13 @@ What each kind of request (waker/classify.py) gets:
 - API: resent (307) if the app is awake (the rule change is still reaching the load balancer), else 503.
 Reads are cached for 2 s (waker/runtime.py: a holding page polls every second); anything that writes
 re-reads first.
+
+Login. If the app must authenticate (its object's `auth`) and its rule has lost its authenticate action, a
+request reached the waker without any login: nothing is served or woken. The waker closes the rule (a fixed
+503) and stops the tasks, as the scaler would (common/lifecycle.py close_for_missing_login), answers 503, and
+logs an ERROR asking for a redeploy.
+
+Every answer carries the security headers of waker/responses.py, framing as FRAME_ANCESTORS allows.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
@@ -34,7 +41,10 @@ from common.emf import emit, log_record
 from common.facts import Facts
 from common.lifecycle import (
     FAILED_WAKE_COOLDOWN_MINUTES,
+    LOGIN_MISSING,
     State,
+    close_for_missing_login,
+    login_missing,
     may_send_back,
     recent_wake_failure,
     send_back,
@@ -44,7 +54,7 @@ from common.lifecycle import (
     wake_deadline,
 )
 from common.retry import WAKER_RETRIES, is_retryable
-from common.route import Route
+from common.route import CLOSED_MESSAGE, Route
 from waker import responses
 from waker.classify import STATUS_PATH, WAKE_PATH, Kind, Request, classify, request_from_event
 from waker.page import (
@@ -87,7 +97,8 @@ def handle(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any]:
         emit(log_record(runtime.app.name, runtime.now(), {**log, "user_agent": request.header("user-agent")}))
         return responses.asleep_for_bots(multi_value=multi)
     try:
-        answer = _ANSWERS[kind](runtime, request, log)
+        closed = _closed_without_login(runtime, request, kind, log)
+        answer = closed if closed is not None else _ANSWERS[kind](runtime, request, log)
     except Exception as error:
         if not is_retryable(error):
             raise  # a real fault (access denied, a bug): the invocation fails and the alarm on it fires
@@ -98,6 +109,28 @@ def handle(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any]:
     if log.get("action") or log.get("metrics"):
         emit(log_record(runtime.app.name, runtime.now(), log, log.pop("metrics", None)))
     return answer
+
+
+def _closed_without_login(runtime: Runtime, request: Request, kind: Kind, log: dict[str, Any]) -> dict[str, Any] | None:
+    """Fail closed when the app must authenticate and its rule has no login (a fresh read confirms it)."""
+    if not login_missing(runtime.facts(), runtime.app):
+        return None
+    facts = runtime.facts(fresh=True)
+    if not login_missing(facts, runtime.app):
+        return None
+    decision = close_for_missing_login(facts, runtime.now())
+    runtime.change(facts, decision)
+    log.update(level="ERROR", action=", ".join(decision.actions) or "none: already closed", error=LOGIN_MISSING)
+    if kind is Kind.STATUS:  # the holding page's script shows it and stops polling
+        body = status_body(
+            state=State.SLEEPING.value,
+            step=Step.REQUESTED,
+            elapsed_seconds=None,
+            expected_seconds=runtime.app.expected_start_seconds,
+            failed=CLOSED_MESSAGE,
+        )
+        return responses.json_answer(200, body, multi_value=request.multi_value)
+    return responses.login_missing(multi_value=request.multi_value)
 
 
 def _degraded(runtime: Runtime, request: Request, kind: Kind) -> dict[str, Any]:
@@ -253,7 +286,15 @@ _ANSWERS: dict[Kind, Callable[[Runtime, Request, dict[str, Any]], dict[str, Any]
 }
 
 
-def answer(get_runtime: Callable[[], Runtime], event: dict[str, Any]) -> dict[str, Any]:
+def answer(
+    get_runtime: Callable[[], Runtime], event: dict[str, Any], *, environ: Mapping[str, str] = os.environ
+) -> dict[str, Any]:
+    """Handle the event, and add the security headers (FRAME_ANCESTORS from `environ`) to the answer."""
+    headers = responses.security_headers(environ.get(responses.FRAME_ANCESTORS_ENV))
+    return responses.with_security_headers(_answer(get_runtime, event), headers)
+
+
+def _answer(get_runtime: Callable[[], Runtime], event: dict[str, Any]) -> dict[str, Any]:
     """Get the runtime (built at the first invocation of an execution environment), then handle the event.
 
     If AWS is throttled or unavailable while the runtime is built, the visitor still gets an answer: a

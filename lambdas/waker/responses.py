@@ -3,6 +3,11 @@
 When the target group has multi-value headers enabled, the ALB ignores `headers` in the response and
 reads `multiValueHeaders` instead, so every response is built in the form the request arrived in. Every
 response carries WAKER_HEADER, so the holding page's script can tell the waker's answers from the app's.
+
+Every response also carries the security headers the app's runtime sends (`with_security_headers`): who may
+frame it (CSP frame-ancestors from FRAME_ANCESTORS, space-separated sources, empty or absent = 'none'; and
+X-Frame-Options for browsers that predate frame-ancestors: DENY for 'none', SAMEORIGIN for 'self' alone,
+left out for any other list, which it cannot express), nosniff, and the referrer policy.
 """
 
 from __future__ import annotations
@@ -12,9 +17,40 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from common.route import CLOSED_MESSAGE
 from waker.page import WAKER_HEADER
 
 NO_STORE = {"Cache-Control": "no-store"}
+FRAME_ANCESTORS_ENV = "FRAME_ANCESTORS"
+
+
+def frame_ancestors_sources(value: str | None) -> tuple[str, ...]:
+    """FRAME_ANCESTORS as CSP sources; a token that could end the directive (";" or ",") is dropped."""
+    sources = tuple(token for token in (value or "").split() if ";" not in token and "," not in token)
+    return () if sources == ("'none'",) else sources
+
+
+def security_headers(frame_ancestors: str | None) -> dict[str, str]:
+    """The headers every waker response carries, for the app's FRAME_ANCESTORS value."""
+    sources = frame_ancestors_sources(frame_ancestors)
+    allowed = " ".join(sources) or "'none'"
+    headers = {
+        "Content-Security-Policy": f"frame-ancestors {allowed}",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if not sources:
+        headers["X-Frame-Options"] = "DENY"
+    elif sources == ("'self'",):
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    return headers
+
+
+def with_security_headers(answer: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+    """`answer` with `headers` added, in the form (single or multi-value) it was built in."""
+    if "multiValueHeaders" in answer:
+        return {**answer, "multiValueHeaders": {**answer["multiValueHeaders"], **{k: [v] for k, v in headers.items()}}}
+    return {**answer, "headers": {**(answer.get("headers") or {}), **headers}}
 
 
 def response(status: int, body: str, headers: Mapping[str, str], *, multi_value: bool) -> dict[str, Any]:
@@ -66,3 +102,9 @@ def asleep_for_bots(*, multi_value: bool) -> dict[str, Any]:
 def robots_txt(*, multi_value: bool) -> dict[str, Any]:
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     return response(200, "User-agent: *\nDisallow: /\n", headers, multi_value=multi_value)
+
+
+def login_missing(*, multi_value: bool) -> dict[str, Any]:
+    """The app must authenticate and its rule lost its login: nothing is served or woken until a redeploy."""
+    headers = {"Content-Type": "text/plain; charset=utf-8", **NO_STORE}
+    return response(503, CLOSED_MESSAGE + "\n", headers, multi_value=multi_value)

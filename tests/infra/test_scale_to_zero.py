@@ -3,17 +3,19 @@ target tracking, and their IAM."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from common.apps import parse_app_json
 from infra.app_builder import build
 from infra.config import ConfigError, KeepWarmConfig, ScalingConfig, load_config
-from infra.constructs.scale_to_zero import SSM_STANDARD_BYTES, app_object_bytes, check_app_object_size
+from infra.constructs.scale_to_zero import SSM_STANDARD_BYTES, AppWaker, app_object_bytes, check_app_object_size
 from tests.infra.conftest import (
     ENV,
     POPULATION,
@@ -121,7 +123,20 @@ def test_app_object_is_a_standard_string_parameter_under_the_apps_path(app_stack
 
 
 def test_app_object_has_the_keys_of_the_lambdas_contract_in_order(app_stack: Template) -> None:
-    assert list(_app_object(app_stack)) == ENV_KEYS + POLICY_KEYS
+    assert list(_app_object(app_stack)) == ENV_KEYS + POLICY_KEYS + ["auth"]
+
+
+def test_app_object_says_the_rule_does_not_authenticate_by_default(app_stack: Template) -> None:
+    assert _app_object(app_stack)["auth"] is False
+
+
+def test_an_authenticated_app_object_says_so_and_the_lambdas_read_it(default_build: Build) -> None:
+    app = default_build.stacks.apps[0].scale_to_zero_app
+    assert app is not None and app.authenticated is False
+    authenticated = dataclasses.replace(app, authenticated=True).app_object()
+    assert authenticated["auth"] is True
+    deployed = {**authenticated, **dict.fromkeys(ENV_KEYS[2:], "x"), **DEPLOYED}
+    assert parse_app_json(json.dumps(deployed), "dashboard").auth is True
 
 
 def test_app_object_points_at_this_stacks_resources(app_stack: Template) -> None:
@@ -153,21 +168,24 @@ def test_app_object_carries_the_apps_configured_policy(nat_build: Build) -> None
     assert _parameter(template)["Name"] == f"{APPS_PATH}sales"
 
 
+# The tokens resolve at deploy time to names and ARNs like these.
+DEPLOYED = {
+    "cluster": "ZeroDash-Platform-PlatformCluster-a1b2c3",
+    "service": "ZeroDash-App-sales-DashService-d4e5f6",
+    "ruleArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/ZeroD-Platf-1A2B3C/"
+    "0123456789abcdef/0123456789abcdef/0123456789abcdef",
+    "serviceTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/ZeroD-DashT/"
+    "0123456789abcdef",
+    "wakerTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/ZeroD-Waker/"
+    "fedcba9876543210",
+}
+
+
 def test_app_object_parses_with_the_lambdas_own_parser(nat_build: Build) -> None:
-    # The tokens resolve at deploy time to names and ARNs like these.
-    deployed = {
-        "cluster": "ZeroDash-Platform-PlatformCluster-a1b2c3",
-        "service": "ZeroDash-App-sales-DashService-d4e5f6",
-        "ruleArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/ZeroD-Platf-1A2B3C/"
-        "0123456789abcdef/0123456789abcdef/0123456789abcdef",
-        "serviceTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/ZeroD-DashT/"
-        "0123456789abcdef",
-        "wakerTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/ZeroD-Waker/"
-        "fedcba9876543210",
-    }
-    app = {**_app_object(nat_build.template(nat_build.stacks.apps[1])), **deployed}
+    app = {**_app_object(nat_build.template(nat_build.stacks.apps[1])), **DEPLOYED}
     spec = parse_app_json(json.dumps(app), "sales")
     assert (spec.name, spec.policy.awake_range, len(spec.policy.keep_warm)) == ("sales", (2, 3), 2)
+    assert spec.auth is False
     assert spec.policy.keep_warm[1].end == 24 * 60
 
 
@@ -252,9 +270,31 @@ def test_waker_environment_names_its_parameter_and_the_token_secret(app_stack: T
         key: _rendered(value)
         for key, value in _function(app_stack, "waker.handler.handler")["Environment"]["Variables"].items()
     }
-    assert sorted(variables) == ["ZERODASH_APP_PARAMETER", "ZERODASH_TOKEN_SECRET"]
+    assert sorted(variables) == ["FRAME_ANCESTORS", "ZERODASH_APP_PARAMETER", "ZERODASH_TOKEN_SECRET"]
     assert variables["ZERODASH_APP_PARAMETER"] == f"<Ref {_logical_id(app_stack, PARAMETER, {})}>"
     assert variables["ZERODASH_TOKEN_SECRET"].startswith("<Output PublishOutputRefWakeTokenSecret")
+
+
+def test_by_default_nobody_may_frame_the_wakers_pages(app_stack: Template) -> None:
+    variables = _function(app_stack, "waker.handler.handler")["Environment"]["Variables"]
+    assert variables["FRAME_ANCESTORS"] == "'none'"
+
+
+def test_the_waker_frames_as_the_apps_frame_ancestors_allow(tmp_path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context=cdk_json_context())
+    stack = build(app, load_config(app.node.try_get_context), ENV).apps[0]
+    assert stack.scale_to_zero_app is not None and stack.registration is not None
+    AppWaker(
+        stack,
+        "FramedWaker",
+        app=stack.scale_to_zero_app,
+        parameter=stack.registration.parameter,
+        token_secret=secretsmanager.Secret.from_secret_name_v2(stack, "TokenSecret", "token"),
+        frame_ancestors=("'self'", "https://portal.example.com"),
+    )
+    functions = Template.from_stack(stack).find_resources(LAMBDA, {"Properties": {"Handler": "waker.handler.handler"}})
+    values = sorted(item["Properties"]["Environment"]["Variables"]["FRAME_ANCESTORS"] for item in functions.values())
+    assert values == ["'none'", "'self' https://portal.example.com"]
 
 
 def test_waker_reserves_ten_concurrent_executions_by_default(app_stack: Template) -> None:

@@ -7,13 +7,19 @@ asleep, stop on a failure), redirects 307 are followed as browsers follow them (
 are kept. A row without a session is a client that runs no JavaScript: one request, no redirects.
 
 A person's later requests are delayed by however long they waited for the app (the session shifts).
+
+Login (an app whose rule authenticates, tests/twin/elb.py). A person with an `account` is a user of the
+IdP: sent to the IdP's authorization endpoint (the load balancer's 302), they sign in (SIGN_IN_SECONDS,
+ASSUMPTION), the load balancer sets its session cookie, and the browser asks for the page again; from then on
+the browser sends the cookie with every request until the session times out. A visitor without an account
+(anonymous) has no session cookie: the 302 (or a 401) is where they stop.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,6 +34,7 @@ WAKER_HEADER = "X-ZeroDash-Waker"
 MAX_REDIRECTS = 20  # what browsers follow
 GIVE_UP_SECONDS = 20 * 60  # a person leaves a holding page that never finishes
 _CONFIG = re.compile(r"var c = (\{.*?\}), lastWake")
+SIGN_IN_SECONDS = (3.0, 10.0)  # ASSUMPTION: typing a password, or an IdP session that answers at once
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,24 @@ class Visits:
     gave_up: int = 0
     other_requests: int = 0
     other_statuses: dict[int, int] = field(default_factory=dict)
+    login_refusals: int = 0  # a person stopped by the login (no account): the load balancer's 302 or 401
+    sign_ins: int = 0
 
 
 class Person:
-    def __init__(self, world: World, visits: Visits, session: str, rows: Sequence[Row], idle_minutes: int) -> None:
+    def __init__(
+        self,
+        world: World,
+        visits: Visits,
+        session: str,
+        rows: Sequence[Row],
+        idle_minutes: int,
+        *,
+        account: str | None = None,
+    ) -> None:
+        """`account`: the user name this person signs in with at the IdP; None: an anonymous visitor."""
         self.world, self.visits, self.session = world, visits, session
+        self.account = account
         self.rows = rows
         self.cookies: dict[str, str] = {}
         self.idle_seconds = idle_minutes * 60
@@ -111,6 +131,8 @@ class Person:
             if response.source == "waker" and response.status == 503:
                 visits.failure_pages += 1
                 return
+            if self.refused_login(response):
+                return
             self.alb_error(row, response)
             waited = True
             sim.sleep(sim.uniform(*self.world.timings.person_retry))
@@ -132,7 +154,10 @@ class Person:
                 if 0 < response.status < 500:
                     return True
                 continue
-            status = json.loads(response.body)
+            try:
+                status = json.loads(response.body)
+            except json.JSONDecodeError:
+                continue  # the script's r.json() fails, its catch ignores it, and it polls again
             if status.get("failed"):
                 self.visits.failure_pages += 1
                 return False
@@ -170,7 +195,16 @@ class Person:
             # The tab shows stale data; the person reloads the page, which wakes the app.
             self.open_page(Row(sim.time, row.session, "GET", self.page, row.user_agent, "text/html", row.host))
             return
+        if self.refused_login(response):
+            return
         self.alb_error(row, response)
+
+    def refused_login(self, response: HttpResponse) -> bool:
+        """The load balancer's login stopped this visitor (no account, or a deny rule)."""
+        if response.source == "alb" and response.status in (302, 401) and self.account is None:
+            self.visits.login_refusals += 1
+            return True
+        return False
 
     def alb_error(self, row: Row, response: HttpResponse) -> None:
         self.visits.human_alb_errors += 1
@@ -195,10 +229,22 @@ class Person:
             )
             response = self.world.request(request)
             self.cookies.update(response.set_cookies)
+            if self.signed_in(response):
+                continue  # the load balancer sends the browser back to the same URL
             if not (follow and response.status == 307):
                 return response
             path = response.headers["Location"]
         return response
+
+    def signed_in(self, response: HttpResponse) -> bool:
+        """Sent to the IdP: a person with an account signs in and gets the load balancer's session cookie."""
+        if not (response.source == "alb" and response.status == 302 and self.account is not None):
+            return False
+        sim = self.world.sim
+        sim.sleep(sim.uniform(*SIGN_IN_SECONDS))
+        self.cookies.update(self.world.elb.sign_in(response.headers["Location"], self.account))
+        self.visits.sign_ins += 1
+        return True
 
 
 def client(world: World, visits: Visits, row: Row) -> None:
@@ -215,8 +261,13 @@ def client(world: World, visits: Visits, row: Row) -> None:
     visits.other_statuses[response.status] = visits.other_statuses.get(response.status, 0) + 1
 
 
-def replay(world: World, rows: Sequence[Row], *, idle_minutes: int = 15) -> Visits:
-    """Start an actor per session and per sessionless row at their times; run the simulation separately."""
+def replay(
+    world: World, rows: Sequence[Row], *, idle_minutes: int = 15, accounts: Callable[[str], str | None] | None = None
+) -> Visits:
+    """Start an actor per session and per sessionless row at their times; run the simulation separately.
+
+    `accounts`: the IdP user a session signs in as (None: anonymous); by default every session is anonymous.
+    """
     visits = Visits()
     sessions: dict[str, list[Row]] = {}
     for row in rows:
@@ -227,6 +278,7 @@ def replay(world: World, rows: Sequence[Row], *, idle_minutes: int = 15) -> Visi
                 "client", lambda row=row: client(world, visits, row), delay=row.at - world.sim.time, client="other"
             )
     for session, session_rows in sessions.items():
-        person = Person(world, visits, session, session_rows, idle_minutes)
+        account = accounts(session) if accounts is not None else None
+        person = Person(world, visits, session, session_rows, idle_minutes, account=account)
         world.sim.spawn(f"person {session}", person.run, delay=session_rows[0].at - world.sim.time, client="human")
     return visits

@@ -36,6 +36,26 @@ Lambda targets. A function error, timeout or throttle, or an invalid response, i
 balancer node was able to choose a target"; the twin counts requests to the Lambda group too (the docs
 exclude Lambda only from RequestCountPerTarget).
 
+Authentication (listener-authenticate-users; API reference: Action, AuthenticateOidcActionConfig,
+AuthenticateCognitoActionConfig, ModifyRule). authenticate-oidc and authenticate-cognito are "[HTTPS
+listeners]" actions. "Each rule must include exactly one of the following types of actions: forward,
+fixed-response, or redirect, and it must be the last action to be performed"; Order "is required for rules
+with multiple actions. The action with the lowest value for order is performed first" (1-50000). ModifyRule
+"Replaces the specified properties of the specified rule ... To add an item to a list, remove an item from a
+list, or update an item in a list, you must provide the entire list": the actions sent are the rule's actions
+afterwards. ClientSecret "is required if you are creating a rule. If you are modifying a rule, you can omit
+this parameter if you set UseExistingClientSecret to true"; DescribeRules never returns it. A request without
+a valid session cookie (SessionCookieName, default AWSELBAuthSessionCookie; the load balancer shards it as
+-0, -1, ...) meets OnUnauthenticatedRequest: "deny - Return an HTTP 401 Unauthorized error", "allow - Allow
+the request to be forwarded to the target", "authenticate - Redirect the request to the IdP authorization
+endpoint. This is the default value" (302, never reaching the target). After a sign-in at the IdP the load
+balancer sets the session cookie, valid for SessionTimeout seconds ("The default is 604800 seconds (7
+days)"), and sends the user's claims to the target in the X-Amzn-Oidc-* headers. ASSUMPTIONS: the error
+codes of invalid actions (AWS documents InvalidLoadBalancerAction "The requested action is not valid",
+IncompatibleProtocols "The specified configuration is not valid with this protocol" and the common
+ValidationError, not which check raises which); that every method, not only GET, is redirected (the docs
+make no difference); UseExistingClientSecret keeps the secret of the rule's current OIDC action.
+
 Stickiness. Duration-based stickiness routes by the AWSALB cookie; "if it refers to a target that was
 deregistered or is unhealthy, the load balancer selects a new target and updates the cookie"
 (sticky-sessions).
@@ -43,11 +63,13 @@ deregistered or is unhealthy, the load balancer selects a new target and updates
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.twin.api import Api
 from tests.twin.errors import client_error
@@ -60,6 +82,13 @@ if TYPE_CHECKING:
 _ids = itertools.count(1)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+ROUTING_TYPES = ("forward", "redirect", "fixed-response")
+AUTHENTICATE_TYPES = ("authenticate-oidc", "authenticate-cognito")
+ACTION_TYPES = (*ROUTING_TYPES, *AUTHENTICATE_TYPES)
+DEFAULT_SESSION_COOKIE = "AWSELBAuthSessionCookie"
+DEFAULT_SESSION_TIMEOUT = 604800
+OIDC_REQUIRED = ("Issuer", "AuthorizationEndpoint", "TokenEndpoint", "UserInfoEndpoint", "ClientId")
+COGNITO_REQUIRED = ("UserPoolArn", "UserPoolClientId", "UserPoolDomain")
 
 
 def _hex(width: int = 16) -> str:
@@ -144,6 +173,17 @@ class Listener:
     port: int
     default_actions: list[dict[str, Any]]
     rules: list[Rule] = field(default_factory=list)
+    protocol: str = "HTTP"
+
+
+@dataclass(frozen=True)
+class Session:
+    """An authenticated session the load balancer issued after a sign-in at the IdP."""
+
+    id: str
+    client_id: str  # the OIDC ClientId or Cognito UserPoolClientId it was issued for
+    user: str
+    expires_at: float
 
 
 @dataclass(eq=False)
@@ -166,7 +206,7 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lowercase names
     cookies: dict[str, str] = field(default_factory=dict)
     body: str = ""
-    port: int = 80
+    port: int | None = None  # None: the load balancer's public listener (World.request fills it in)
 
 
 @dataclass
@@ -189,6 +229,10 @@ class Elb(Api):
         self.load_balancer: LoadBalancer | None = None
         self.target_groups: dict[str, TargetGroup] = {}
         self.rules: dict[str, Rule] = {}
+        self.sessions: dict[str, Session] = {}
+        self.unauthenticated: list[tuple[float, str, int]] = []  # (time, path, status) stopped by a login
+        # Every request a target received: (time, target group name, path, the signed-in user or None).
+        self.delivered: list[tuple[float, str, str, str | None]] = []
 
     # Set-up (what CloudFormation creates) -------------------------------------------------------------
 
@@ -197,13 +241,14 @@ class Elb(Api):
         self.load_balancer = LoadBalancer(arn=arn, name=name, dns_name=f"{name}-1234567890.{REGION}.elb.amazonaws.com")
         return self.load_balancer
 
-    def create_listener(self, port: int, default_actions: list[dict[str, Any]]) -> Listener:
+    def create_listener(self, port: int, default_actions: list[dict[str, Any]], *, protocol: str = "HTTP") -> Listener:
         assert self.load_balancer is not None
         suffix = self.load_balancer.full_name
         listener = Listener(
             arn=f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/{suffix}/{_hex()}",
             port=port,
             default_actions=default_actions,
+            protocol=protocol,
         )
         self.load_balancer.listeners.append(listener)
         self._refresh_use()
@@ -224,6 +269,7 @@ class Elb(Api):
             raise client_error("PriorityInUse", f"priority {priority} is in use", "CreateRule")
         if sum(len(item.rules) for item in self.load_balancer.listeners) >= self.rule_quota:  # type: ignore[union-attr]
             raise ValueError(f"Rules per Application Load Balancer (excluding default rules): {self.rule_quota}")
+        actions = _checked(listener, actions, current=None, operation="CreateRule")
         arn = listener.arn.replace(":listener/", ":listener-rule/") + f"/{_hex()}"
         rule = Rule(arn=arn, listener=listener, priority=priority, conditions=conditions, actions=actions)
         rule.routing.append((self.sim.time, actions))
@@ -234,7 +280,8 @@ class Elb(Api):
         return rule
 
     def deploy_rule(self, rule: Rule, actions: list[dict[str, Any]]) -> None:
-        """A rule's actions as a deploy creates them: in force at once (no earlier routing to replace)."""
+        """A rule's actions as a deploy writes them from the template (secrets included): in force at once."""
+        actions = _checked(rule.listener, actions, current=None, operation="ModifyRule")
         rule.actions = actions
         rule.routing = [(self.sim.time, actions)]
         self._refresh_use()
@@ -248,7 +295,11 @@ class Elb(Api):
             raise client_error("RuleNotFound", f"One or more rules not found: {missing[0]}", "DescribeRules")
         return {
             "Rules": [
-                {"RuleArn": arn, "Priority": str(self.rules[arn].priority), "Actions": self.rules[arn].actions}
+                {
+                    "RuleArn": arn,
+                    "Priority": str(self.rules[arn].priority),
+                    "Actions": _described(self.rules[arn].actions),
+                }
                 for arn in RuleArns
             ]
         }
@@ -258,17 +309,82 @@ class Elb(Api):
         rule = self.rules.get(RuleArn)
         if rule is None:
             raise client_error("RuleNotFound", "One or more rules not found", "ModifyRule")
-        for action in Actions:
+        actions = _checked(rule.listener, Actions, current=rule.actions, operation="ModifyRule")
+        for action in actions:
             for arn in _forwarded(action):
                 if arn not in self.target_groups:
                     raise client_error("TargetGroupNotFound", f"Target group '{arn}' not found", "ModifyRule")
-        rule.actions = [dict(action) for action in Actions]
+        rule.actions = actions
         last = rule.routing[-1][0]
         effective = max(self.sim.time + self.sim.uniform(*self.world.timings.rule_propagation), last)
         rule.routing.append((effective, rule.actions))
         self._refresh_use()
-        self.world.log_event("rule", rule=RuleArn, actions=rule.actions)
-        return {"Rules": [{"RuleArn": RuleArn, "Actions": rule.actions}]}
+        self.world.log_event("rule", rule=RuleArn, actions=copy.deepcopy(rule.actions), sent=copy.deepcopy(Actions))
+        return {"Rules": [{"RuleArn": RuleArn, "Actions": _described(rule.actions)}]}
+
+    # Authentication ----------------------------------------------------------------------------------
+
+    def sign_in(self, location: str, user: str) -> dict[str, str]:
+        """`user` signs in at the IdP that `location` (a 302 of an authenticate action) sent them to; the IdP
+        sends them back to /oauth2/idpresponse and the load balancer sets its session cookie. The cookies."""
+        query = parse_qs(urlsplit(location).query)
+        client_id = query["client_id"][0]
+        config = self._auth_config(client_id)
+        session = Session(
+            id=f"session-{_hex(8)}",
+            client_id=client_id,
+            user=user,
+            expires_at=self.sim.time + int(config.get("SessionTimeout", DEFAULT_SESSION_TIMEOUT)),
+        )
+        self.sessions[session.id] = session
+        return {_session_cookie(config): session.id}
+
+    def _auth_config(self, client_id: str) -> dict[str, Any]:
+        for rule in self.rules.values():
+            for action in rule.actions:
+                config = _auth_config_of(action)
+                if config is not None and _client_of(action) == client_id:
+                    return config
+        raise ValueError(f"no authenticate action has the client {client_id}")
+
+    def _authenticate(self, action: dict[str, Any], request: HttpRequest) -> HttpRequest | HttpResponse:
+        """The request with the user's claims, or the load balancer's answer to a request without a session."""
+        config = _auth_config_of(action) or {}
+        session = self.sessions.get(request.cookies.get(_session_cookie(config), ""))
+        if session is not None and session.client_id == _client_of(action) and self.sim.time < session.expires_at:
+            claims = {
+                "x-amzn-oidc-identity": session.user,
+                "x-amzn-oidc-data": f"twin-signed-claims.{session.user}",
+                "x-amzn-oidc-accesstoken": f"twin-access-token.{session.id}",
+            }
+            return replace(request, headers={**request.headers, **claims})
+        behaviour = config.get("OnUnauthenticatedRequest", "authenticate")
+        if behaviour == "allow":
+            return request
+        status = 401 if behaviour == "deny" else 302
+        self.unauthenticated.append((self.sim.time, request.path, status))
+        if status == 401:
+            return HttpResponse(status=401, body="401 Authorization Required")
+        return HttpResponse(status=302, headers={"Location": self._authorization_url(action, request)})
+
+    @staticmethod
+    def _authorization_url(action: dict[str, Any], request: HttpRequest) -> str:
+        config = _auth_config_of(action) or {}
+        if action["Type"] == "authenticate-oidc":
+            endpoint = config["AuthorizationEndpoint"]
+        else:
+            domain = config["UserPoolDomain"]
+            endpoint = (
+                f"https://{domain if '.' in domain else f'{domain}.auth.{REGION}.amazoncognito.com'}/oauth2/authorize"
+            )
+        query = {
+            "client_id": _client_of(action),
+            "redirect_uri": f"https://{request.host}/oauth2/idpresponse",
+            "response_type": "code",
+            "scope": config.get("Scope", "openid"),
+            "state": _hex(8),
+        }
+        return f"{endpoint}?{urlencode(query)}"
 
     def describe_target_health(self, TargetGroupArn: str) -> dict[str, Any]:
         self._call("DescribeTargetHealth", describe=True)
@@ -378,11 +494,19 @@ class Elb(Api):
             if _matches(rule.conditions, request):
                 actions = rule.routing_at(now)
                 break
+        actions = _in_order(actions)
+        for step in actions[:-1]:
+            if step["Type"] in AUTHENTICATE_TYPES:
+                outcome = self._authenticate(step, request)
+                if isinstance(outcome, HttpResponse):
+                    return outcome  # never reaches a target
+                request = outcome
         action = actions[-1]
         if action["Type"] == "fixed-response":
             config = action["FixedResponseConfig"]
             return HttpResponse(status=int(config["StatusCode"]), body=config.get("MessageBody", ""))
         group = self.target_groups[self._pick_group(action)]
+        self.delivered.append((now, group.name, request.path, request.headers.get("x-amzn-oidc-identity")))
         if group.kind == "lambda":
             return self._invoke(group, request)
         return self._to_targets(group, request)
@@ -486,3 +610,110 @@ _CONFIG_KEYS = {"path-pattern": "PathPatternConfig", "host-header": "HostHeaderC
 
 def _valid_lambda_response(answer: Any) -> bool:
     return isinstance(answer, dict) and isinstance(answer.get("statusCode"), int) and 100 <= answer["statusCode"] < 600
+
+
+# Actions ---------------------------------------------------------------------------------------------------
+
+
+def _in_order(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ "The action with the lowest value for order is performed first" (Action)."""
+    return sorted(actions, key=lambda action: int(action.get("Order", 0)))
+
+
+def _auth_config_of(action: dict[str, Any]) -> dict[str, Any] | None:
+    if action.get("Type") == "authenticate-oidc":
+        return action.get("AuthenticateOidcConfig") or {}
+    if action.get("Type") == "authenticate-cognito":
+        return action.get("AuthenticateCognitoConfig") or {}
+    return None
+
+
+def _client_of(action: dict[str, Any]) -> str:
+    config = _auth_config_of(action) or {}
+    return str(config.get("ClientId") or config.get("UserPoolClientId") or "")
+
+
+def _session_cookie(config: dict[str, Any]) -> str:
+    return f"{config.get('SessionCookieName', DEFAULT_SESSION_COOKIE)}-0"
+
+
+def _described(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Actions as DescribeRules returns them: never an OIDC client secret."""
+    described = copy.deepcopy(actions)
+    for action in described:
+        config = action.get("AuthenticateOidcConfig")
+        if config is not None:
+            config.pop("ClientSecret", None)
+            config.pop("UseExistingClientSecret", None)
+    return described
+
+
+def _checked(
+    listener: Listener, actions: list[dict[str, Any]], *, current: list[dict[str, Any]] | None, operation: str
+) -> list[dict[str, Any]]:
+    """Validate `actions` as CreateRule (`current` None) or ModifyRule does; the actions as stored (an OIDC
+    action that uses the existing secret gets the rule's current one)."""
+
+    def refuse(code: str, message: str) -> Exception:
+        return client_error(code, message, operation)
+
+    if not actions:
+        raise refuse("ValidationError", "A rule must have at least one action")
+    actions = copy.deepcopy(list(actions))
+    for action in actions:
+        if action.get("Type") not in ACTION_TYPES:
+            raise refuse("ValidationError", f"Action type '{action.get('Type')}' is not valid")
+    if len(actions) > 1:
+        if any("Order" not in action for action in actions):
+            raise refuse("ValidationError", "An action order must be specified when a rule has multiple actions")
+        orders = [int(action["Order"]) for action in actions]
+        if any(not 1 <= order <= 50000 for order in orders):
+            raise refuse("ValidationError", "Action order must be between 1 and 50000")
+        if len(set(orders)) != len(orders):
+            raise refuse("InvalidLoadBalancerAction", "Action orders must be unique")
+    ordered = _in_order(actions)
+    routing = [action for action in ordered if action["Type"] in ROUTING_TYPES]
+    if len(routing) != 1 or ordered[-1]["Type"] not in ROUTING_TYPES:
+        raise refuse(
+            "InvalidLoadBalancerAction",
+            "A rule must have exactly one forward, redirect or fixed-response action, and it must be the last",
+        )
+    for action in ordered[:-1]:
+        if listener.protocol != "HTTPS":
+            raise refuse("IncompatibleProtocols", f"'{action['Type']}' actions are only valid on HTTPS listeners")
+        _check_authenticate(action, current, refuse)
+    return actions
+
+
+def _check_authenticate(
+    action: dict[str, Any], current: list[dict[str, Any]] | None, refuse: Callable[[str, str], Exception]
+) -> None:
+    config = _auth_config_of(action) or {}
+    required = OIDC_REQUIRED if action["Type"] == "authenticate-oidc" else COGNITO_REQUIRED
+    missing = [key for key in required if not config.get(key)]
+    if missing:
+        raise refuse("ValidationError", f"{action['Type']}: {', '.join(missing)} must be specified")
+    behaviour = config.get("OnUnauthenticatedRequest", "authenticate")
+    if behaviour not in ("deny", "allow", "authenticate"):
+        raise refuse("ValidationError", f"OnUnauthenticatedRequest '{behaviour}' is not valid")
+    if action["Type"] != "authenticate-oidc":
+        return
+    use_existing = config.pop("UseExistingClientSecret", False)
+    if config.get("ClientSecret"):
+        return
+    existing = next(
+        (
+            (item.get("AuthenticateOidcConfig") or {}).get("ClientSecret")
+            for item in current or []
+            if item.get("Type") == "authenticate-oidc"
+        ),
+        None,
+    )
+    if not use_existing or current is None:
+        raise refuse(
+            "ValidationError",
+            "A client secret must be specified when creating a rule, or UseExistingClientSecret set to true",
+        )
+    if not existing:
+        raise refuse("ValidationError", "The rule has no existing client secret to use")
+    config["ClientSecret"] = existing

@@ -9,13 +9,17 @@ the waker function. Once: the load balancer and its public listener (robots.txt 
 default), the token secret, and the scaler on its schedule.
 
 `keeper=False` builds the deployment as it was before the keeper rule, to show the wake deadlock.
+
+An app with `auth` ("oidc" or "cognito") is deployed as the domain way deploys it: the public listener is
+HTTPS:443, and the app's rule is [authenticate-oidc|authenticate-cognito (Order 1), forward (Order 2)]; its
+app object says `"auth": true`. The waker's environment carries FRAME_ANCESTORS as infra sets it.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +32,7 @@ from tests.twin.api import Api, CallLog, Faults, TokenBucket
 from tests.twin.autoscaling import AutoScaling, ScalableTarget
 from tests.twin.cloudwatch import CloudWatch
 from tests.twin.ecs import Behaviour, Ecs, Service, TaskDefinition
-from tests.twin.elb import Elb, HealthCheck, HttpRequest, HttpResponse, Rule, TargetGroup
+from tests.twin.elb import ACCOUNT, Elb, HealthCheck, HttpRequest, HttpResponse, Rule, TargetGroup
 from tests.twin.errors import client_error
 from tests.twin.lambdas import LambdaFunction
 from tests.twin.sim import Sim
@@ -63,6 +67,10 @@ class AppSetup:
     behaviour: Behaviour = Behaviour.OK
     zstd: bool = False
     priority: int | None = None
+    auth: str | None = None  # "oidc" or "cognito": the rule authenticates (HTTPS listener)
+    on_unauthenticated: str = "authenticate"  # OnUnauthenticatedRequest
+    session_minutes: int = 480  # SessionTimeout, as the config's sessionTimeoutMinutes (default 480)
+    frame_ancestors: tuple[str, ...] = ()
 
 
 @dataclass(eq=False)
@@ -74,6 +82,7 @@ class TwinApp:
     rule: Rule
     waker: LambdaFunction
     app_object: dict[str, Any]
+    template_actions: list[dict[str, Any]] = field(default_factory=list)  # the rule as the template writes it
 
 
 class Ssm(Api):
@@ -140,7 +149,9 @@ class World:
         scaler_rate_minutes: int = 1,
         scaler: bool = True,
         rule_quota: int = 100,
+        https: bool | None = None,
     ) -> None:
+        """`https`: the public listener is HTTPS:443 (the domain way); by default when an app authenticates."""
         self.sim = Sim(start, seed=seed)
         self.timings = timings
         self.faults = faults or Faults()
@@ -159,8 +170,12 @@ class World:
 
         load_balancer = self.elb.create_load_balancer("zerodash-alb")
         self.host = load_balancer.dns_name
+        https = any(setup.auth for setup in apps) if https is None else https
+        self.port = 443 if https else 80
         self.listener = self.elb.create_listener(
-            80, [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "MessageBody": "Not found"}}]
+            self.port,
+            [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "MessageBody": "Not found"}}],
+            protocol="HTTPS" if https else "HTTP",
         )
         self.keeper_listener = self.elb.create_listener(KEEPER_PORT, self.listener.default_actions) if keeper else None
         robots = {"StatusCode": "200", "MessageBody": "User-agent: *\nDisallow: /\n"}
@@ -203,6 +218,7 @@ class World:
         )
         waker_group = elb.create_target_group(f"{setup.name}-wkr", "lambda")
         priority = setup.priority or (50000 if setup.path == "/*" else (index + 1) * 10)
+        template_actions = rule_template_actions(setup, waker_group.arn)
         rule = elb.create_rule(
             self.listener,
             priority,
@@ -210,7 +226,7 @@ class World:
                 {"Field": "path-pattern", "Values": [setup.path]},
                 {"Field": "host-header", "Values": [self.host]},
             ],
-            [{"Type": "forward", "TargetGroupArn": waker_group.arn}],
+            json.loads(json.dumps(template_actions)),
         )
         if self.keeper_listener is not None:
             elb.create_rule(
@@ -249,10 +265,15 @@ class World:
             "wakerTargetGroupArn": waker_group.arn,
             **scaling.policy_json(),
             "keepWarm": list(setup.keep_warm),  # as written in the config (validated by the Lambdas' parser)
+            "auth": setup.auth is not None,
         }
         parameter = apps_path(STACK_PREFIX) + setup.name
         self.ssm.parameters[parameter] = json.dumps(app_object)
-        environ = {"ZERODASH_APP_PARAMETER": parameter, "ZERODASH_TOKEN_SECRET": self.secret_id}
+        environ = {
+            "ZERODASH_APP_PARAMETER": parameter,
+            "ZERODASH_TOKEN_SECRET": self.secret_id,
+            "FRAME_ANCESTORS": " ".join(setup.frame_ancestors) or "'none'",  # as infra sets it
+        }
 
         def init() -> Any:
             """An execution environment: the handler's own lazy, cached runtime (waker/handler.py `_runtime`)."""
@@ -271,7 +292,7 @@ class World:
             self,
             f"{setup.name}-waker",
             init=init,
-            handle=waker_handler.answer,
+            handle=functools.partial(waker_handler.answer, environ=environ),
             timeout=WAKER_TIMEOUT,
             reserved_concurrency=waker_concurrency,
             read_timeout=WAKER_RETRIES.read_timeout,
@@ -285,6 +306,7 @@ class World:
             rule=rule,
             waker=waker,
             app_object=app_object,
+            template_actions=template_actions,
         )
 
     def _add_scaler(self, rate_minutes: int) -> None:
@@ -339,6 +361,8 @@ class World:
 
     def request(self, request: HttpRequest) -> HttpResponse:
         """Through the load balancer, from a browser actor (the network round trip is part of the model)."""
+        if request.port is None:
+            request = replace(request, port=self.port)
         self.sim.sleep(0.02)
         response = self.elb.route(request)
         self.sim.sleep(0.02)
@@ -360,6 +384,11 @@ class World:
         if rule_to_service:
             self.elb.deploy_rule(app.rule, [{"Type": "forward", "TargetGroupArn": app.service_group.arn}])
 
+    def redeploy_rule(self, name: str) -> None:
+        """A deploy that writes the app's rule from its template again (forward to the waker, with its login)."""
+        app = self.apps[name]
+        self.elb.deploy_rule(app.rule, json.loads(json.dumps(app.template_actions)))
+
     def log_event(self, kind: str, **details: Any) -> None:
         actor = self.sim.current
         if actor is not None:
@@ -370,3 +399,39 @@ class World:
     def target_states(self, name: str) -> list[str]:
         group = self.apps[name].service_group
         return [self.elb.health_of(group, target)[0] for target in self.elb.live_targets(group)]
+
+
+def rule_template_actions(setup: AppSetup, waker_group_arn: str) -> list[dict[str, Any]]:
+    """The app rule's actions as the template has them: forward to the waker, behind the login if any."""
+    forward = {"Type": "forward", "TargetGroupArn": waker_group_arn}
+    if setup.auth is None:
+        return [forward]
+    common = {
+        "OnUnauthenticatedRequest": setup.on_unauthenticated,
+        "Scope": "openid",
+        "SessionTimeout": setup.session_minutes * 60,
+    }
+    if setup.auth == "oidc":
+        login = {
+            "Type": "authenticate-oidc",
+            "AuthenticateOidcConfig": {
+                "Issuer": "https://login.example.com",
+                "AuthorizationEndpoint": "https://login.example.com/oauth2/authorize",
+                "TokenEndpoint": "https://login.example.com/oauth2/token",
+                "UserInfoEndpoint": "https://login.example.com/oauth2/userinfo",
+                "ClientId": f"{setup.name}-client",
+                "ClientSecret": f"twin-client-secret-of-{setup.name}",
+                **common,
+            },
+        }
+    else:
+        login = {
+            "Type": "authenticate-cognito",
+            "AuthenticateCognitoConfig": {
+                "UserPoolArn": f"arn:aws:cognito-idp:us-east-1:{ACCOUNT}:userpool/us-east-1_Twin",
+                "UserPoolClientId": f"{setup.name}-client",
+                "UserPoolDomain": "zerodash-twin",
+                **common,
+            },
+        }
+    return [{**login, "Order": 1}, {**forward, "Order": 2}]
