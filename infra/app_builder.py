@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import App, Environment, Stack
 
 from infra.config import ZeroDashConfig
+from infra.constructs.cdn import EdgeApp
 from infra.stacks.app_stack import AppStack
 from infra.stacks.github_oidc import GithubOidcStack
 from infra.stacks.platform import PlatformStack
@@ -87,6 +88,25 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
         app_ports=sorted({app_config.port for app_config in config.apps}),
         scale_to_zero=config.scale_to_zero,
         alarm_email=config.alarm_email,
+        edge=config.edge,
+        domain_name=config.domain_name,
+        hosts=[app_config.host for app_config in config.apps if app_config.host],
+        hosted_zone_id=config.hosted_zone_id,
+        hosted_zone_name=config.hosted_zone_name,
+        certificate_arn=config.certificate_arn,
+        authenticates=any(app_config.auth for app_config in config.apps),
+        cognito=any(app_config.auth and app_config.auth.kind == "cognito" for app_config in config.apps),
+        edge_apps=[
+            EdgeApp(
+                name=app_config.name,
+                url_prefix=app_config.url_prefix,
+                frame_ancestors=app_config.frame_ancestors,
+                is_dash=app_config.app_source.kind == "runtime",
+            )
+            for app_config in config.apps
+        ],
+        waf=config.waf,
+        waf_rate_limit=config.waf_rate_limit,
     )
     alarm_topic = platform.alarms.topic if platform.alarms else None
     apps = tuple(
@@ -107,6 +127,9 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             waker_concurrency=config.waker_concurrency,
             dashboard=config.dashboards,
             alarm_topic=alarm_topic,
+            host=platform.app_host(app_config.host),
+            url_origin=platform.url_origin(app_config.host),
+            login_pool=platform.login_pool,
         )
         for app_config in config.apps
     )

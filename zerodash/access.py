@@ -220,7 +220,7 @@ def check_way_in(config: ZeroDashConfig) -> None:
                 )
             else:
                 fix = HTTPS_NEEDED
-            raise problem(f"a login needs HTTPS on the load balancer (ALB authentication): {fix}", "apps", index, "auth")
+            raise problem(f"a login needs HTTPS on the load balancer (ALB login): {fix}", "apps", index, "auth")
     if config.waf_rate_limit != DEFAULT_WAF_RATE_LIMIT and not config.waf:
         raise problem("needs waf: true", "wafRateLimit")
 

@@ -16,8 +16,10 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from infra.constructs.login import Login
 from infra.constructs.platform import APP_PORT
 from infra.constructs.retention import retention_days
+from zerodash.access import frame_ancestors_value
 from zerodash.config import ENV_NAME_PATTERN, PLATFORM_ENVIRONMENT, READ_PREFIX_PATTERN
 
 CONTAINER_NAME = "dash"
@@ -38,6 +40,9 @@ DEFAULT_LOG_LEVEL = "INFO"
 # What ZeroDash sets in every container (zerodash.config.PLATFORM_ENVIRONMENT); an app's own `environment` and
 # `secrets` may not redefine them. LOG_LEVEL is only a default, which the app's environment may override.
 RESERVED_VARIABLES = tuple(PLATFORM_ENVIRONMENT)
+# A CSP source expression ('self', https://host[:port], https://*.example.com): no whitespace, ";" or ",", which
+# would end the directive or the policy.
+CSP_SOURCE_PATTERN = re.compile(r"[^\s;,]+")
 
 
 class DashService(Construct):
@@ -49,9 +54,10 @@ class DashService(Construct):
       /tmp and /dev/shm).
     - Environment (non-secret settings only): PORT, URL_PREFIX, APP_NAME, APP_TITLE, APP_MODULE (with
       `app_module`, for apps built around the ZeroDash runtime), BUCKET_NAME, DATA_PREFIX, HEALTH_PATH,
-      LOG_LEVEL, then the app's own `environment`. `secrets` are ECS secrets (Secrets Manager or SSM
-      Parameter Store) that ECS resolves when the task starts: the execution role may read exactly those,
-      and their values never appear in the template.
+      LOG_LEVEL, FRAME_ANCESTORS (the CSP frame-ancestors sources allowed to frame the app, space-separated;
+      'none' without `frame_ancestors`), LOGIN_REQUIRED=1 (with `login`), then the app's own `environment`.
+      `secrets` are ECS secrets (Secrets Manager or SSM Parameter Store) that ECS resolves when the task
+      starts: the execution role may read exactly those, and their values never appear in the template.
     - Task role: may read the objects under `data_prefix` and under each of `read_prefixes` in `bucket`
       (s3:GetObject), and list the bucket only under those prefixes (s3:ListBucket with an s3:prefix
       condition, so a missing object is reported as 404 NoSuchKey rather than a misleading 403);
@@ -60,15 +66,17 @@ class DashService(Construct):
       the browser, but a session stays on one task while it scales), fast health checks on
       `health_check_path` (5 s interval, 4 s timeout, 2 healthy / 3 unhealthy, 200 only) and a 30 s
       deregistration delay, to keep wakes and scale-in short.
-    - Listener rule: `path_pattern` at `priority`, and only for the Host `load_balancer_dns_name`, so
-      requests to the ALB's bare IP addresses (scanners) get the listener's 404 and never reach an app
-      or wake it. Without a waker it forwards to the target group.
+    - Listener rule: `path_pattern` at `priority`, and only for the Host `host` (the ALB's DNS name, or the
+      app's domain), so requests to the ALB's bare IP addresses (scanners) get the listener's 404 and never
+      reach an app or wake it. Without a waker it forwards to the target group. With `login` its actions
+      are [authenticate (order 1), forward (order 2)]: the ALB signs the visitor in before anything reaches
+      the app, or its waker.
     - With `waker_target_group` (scale to zero) the rule forwards to the WAKER's target group in the
       template: a deploy never sends visitors to a group that may have no healthy target, and the
       scaler and the waker move the live rule between the two groups. A keeper rule on
       `keeper_listener` (same priority, source IP 255.255.255.255/32, which no request has) forwards to
       the service's target group, so the group stays in use and ELB health-checks woken tasks whatever
-      the app's rule points at (see `Platform`).
+      the app's rule points at (see `Platform`). The keeper rule needs no login: no request ever matches it.
     - Service: rolls back failed deployments (circuit breaker), keeps 100% healthy during
       deploys, and has NO desired count in the template: the scaler owns it, and CloudFormation
       leaves a live count alone when the property is absent.
@@ -97,6 +105,7 @@ class DashService(Construct):
         health_check_path: the path the target group checks.
         port: the container port.
         environment: the container's plain environment, as set.
+        authenticated: True when the app's rule authenticates visitors (`login`).
     """
 
     def __init__(
@@ -108,7 +117,7 @@ class DashService(Construct):
         listener: elbv2.IApplicationListener,
         load_balancer_security_group: ec2.ISecurityGroup,
         load_balancer_full_name: str,
-        load_balancer_dns_name: str,
+        host: str,
         image: ecs.ContainerImage,
         bucket: s3.IBucket,
         app_name: str,
@@ -136,6 +145,8 @@ class DashService(Construct):
         requests_per_target: int = 100,
         waker_target_group: elbv2.IApplicationTargetGroup | None = None,
         keeper_listener: elbv2.IApplicationListener | None = None,
+        login: Login | None = None,
+        frame_ancestors: Sequence[str] = (),
     ) -> None:
         """
         Args:
@@ -143,7 +154,7 @@ class DashService(Construct):
             listener: the ALB listener to add the rule to.
             load_balancer_security_group: the ALB's security group, the only source admitted on `port`.
             load_balancer_full_name: the ALB's "app/<name>/<id>" (target tracking's resource label).
-            load_balancer_dns_name: the ALB's DNS name: the only Host the listener rule serves.
+            host: the only Host the listener rule serves: the ALB's DNS name, or the app's domain name.
             image: the container image, e.g. `ecs.ContainerImage.from_ecr_repository(repository, tag)`
                 (execution-role pull permissions are granted by the image).
             bucket: the data bucket (BUCKET_NAME).
@@ -183,6 +194,10 @@ class DashService(Construct):
                 forwards to it in the template. Default None: always on, the rule forwards to the service.
             keeper_listener: the platform's unreachable keeper listener, where the keeper rule goes; required
                 with `waker_target_group`. Default None.
+            login: authenticate visitors before the rule forwards (an `OidcLogin` or `CognitoLogin`; the
+                listener must be HTTPS). Default None: anyone may open the app.
+            frame_ancestors: CSP sources allowed to frame the app ("'self'", "https://host[:port]"), passed to
+                the container as FRAME_ANCESTORS. Default none: nobody may frame it.
         """
         super().__init__(scope, construct_id)
         if not 1 <= min_tasks <= max_tasks:
@@ -193,7 +208,11 @@ class DashService(Construct):
             raise ValueError("a waker_target_group needs the keeper_listener, or the service's group falls out of use")
         if not 1 <= port <= 65535:
             raise ValueError(f"port must be in 1..65535, got {port}")
+        for source in frame_ancestors:
+            if not CSP_SOURCE_PATTERN.fullmatch(source):
+                raise ValueError(f"a frame ancestor is one CSP source without spaces, ';' or ',', got {source!r}")
         self.url_prefix = path_pattern[:-1]
+        self.authenticated = login is not None
         self.port = port
         self.health_check_path = health_check_path or f"{self.url_prefix}health"
         if not self.health_check_path.startswith("/"):
@@ -223,6 +242,8 @@ class DashService(Construct):
             "DATA_PREFIX": data_prefix,
             "HEALTH_PATH": self.health_check_path,
             **({} if "LOG_LEVEL" in secrets else {"LOG_LEVEL": log_level}),
+            "FRAME_ANCESTORS": frame_ancestors_value(tuple(frame_ancestors)),
+            **({"LOGIN_REQUIRED": "1"} if login else {}),
             **environment,
         }
 
@@ -344,6 +365,8 @@ class DashService(Construct):
         local_listener = elbv2.ApplicationListener.from_application_listener_attributes(
             self, "Listener", listener_arn=listener.listener_arn, security_group=local_security_group
         )
+        # Asleep or awake, visitors pass the login first: the waker never sees an anonymous request.
+        forward = elbv2.ListenerAction.forward([waker_target_group or self.target_group])
         self.listener_rule = elbv2.ApplicationListenerRule(
             self,
             "ListenerRule",
@@ -351,9 +374,9 @@ class DashService(Construct):
             priority=priority,
             conditions=[
                 elbv2.ListenerCondition.path_patterns([path_pattern]),
-                elbv2.ListenerCondition.host_headers([load_balancer_dns_name]),
+                elbv2.ListenerCondition.host_headers([host]),
             ],
-            action=elbv2.ListenerAction.forward([waker_target_group or self.target_group]),
+            action=login.authenticate(forward) if login else forward,
         )
         self.keeper_rule: elbv2.ApplicationListenerRule | None = None
         if waker_target_group is not None and keeper_listener is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, SecretValue, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_s3 as s3
@@ -15,6 +15,7 @@ from constructs import Construct
 
 from infra.config import DEFAULT_WAKER_CONCURRENCY, AppConfig
 from infra.constructs.dash_service import DashService
+from infra.constructs.login import CognitoLogin, Login, LoginPool, OidcLogin
 from infra.constructs.monitoring import AppMonitoring
 from infra.constructs.network import Network
 from infra.constructs.platform import Platform
@@ -34,6 +35,11 @@ class AppStack(Stack):
     digest, or, with a registry host, pulled from that registry. The app's `secrets` become ECS secrets
     (`container_secret`).
 
+    The app's listener rule matches `host` (its own host name or the deployment's domain on the "domain" way in;
+    the ALB's DNS name otherwise). With the app's `auth` it authenticates first: OIDC with the client secret read
+    from Secrets Manager by CloudFormation (`secret_value`), or Cognito with a client of the platform's
+    `login_pool` made here.
+
     Order matters with scale to zero: the waker's target group comes first, because the app's listener rule
     forwards to it in the template; then the service; then the app object (which names both) and the waker.
 
@@ -44,6 +50,9 @@ class AppStack(Stack):
         scale_to_zero_app: the app as the scaler sees it (`waker.app`), or None with `scale_to_zero=False`.
         monitoring: the `AppMonitoring` (alarms, and the dashboard unless `dashboard=False`).
         secrets: the container's `ecs.Secret`s by variable name.
+        login: the app's `OidcLogin` or `CognitoLogin`, or None without `auth`.
+        host: the Host the app's rule matches.
+        url: where visitors open the app (the `Url` output).
     """
 
     def __init__(
@@ -63,14 +72,19 @@ class AppStack(Stack):
         waker_concurrency: int = DEFAULT_WAKER_CONCURRENCY,
         dashboard: bool = True,
         alarm_topic: sns.ITopic | None = None,
+        host: str | None = None,
+        url_origin: str | None = None,
+        login_pool: LoginPool | None = None,
         **kwargs: Any,
     ) -> None:
         """`repository` is the app's own repository (the Stateful stack's) when ZeroDash builds its image, None
         (the default) for an app that brings an image; `scale_to_zero` adds the waker and the registry entry
         under `apps_path` (the scaler lives in its own stack), and needs `apps_path`, `token_secret` (the
         platform's wake token secret) and `waker_concurrency` (the waker's reserved concurrency, default 10);
-        `dashboard` adds the CloudWatch dashboard; alarms go to `alarm_topic` when given; `kwargs` are `Stack`
-        options."""
+        `dashboard` adds the CloudWatch dashboard; alarms go to `alarm_topic` when given; `host` is the Host the
+        app's rule matches (default the ALB's DNS name) and `url_origin` the scheme and host visitors use (default
+        "http://<host>"; "https://..." on the HTTPS ways in); `login_pool` is the platform's Cognito pool, needed by
+        an app whose `auth` is Cognito; `kwargs` are `Stack` options."""
         super().__init__(scope, construct_id, **kwargs)
         if scale_to_zero and (apps_path is None or token_secret is None):
             raise ValueError("scale_to_zero needs apps_path and token_secret")
@@ -79,6 +93,9 @@ class AppStack(Stack):
         self.secrets = {
             variable: container_secret(self, f"Secret-{variable}", ref) for variable, ref in app.secrets.items()
         }
+        self.host = host or platform.load_balancer.load_balancer_dns_name
+        self.url = f"{url_origin or f'http://{self.host}'}{app.url_prefix}"
+        self.login = self._login(app, platform, login_pool)
         self.dash = DashService(
             self,
             "Dash",
@@ -86,7 +103,7 @@ class AppStack(Stack):
             listener=platform.listener,
             load_balancer_security_group=platform.load_balancer_security_group,
             load_balancer_full_name=platform.load_balancer.load_balancer_full_name,
-            load_balancer_dns_name=platform.load_balancer.load_balancer_dns_name,
+            host=self.host,
             image=self._image(app, repository),
             bucket=bucket,
             app_name=app.name,
@@ -113,6 +130,8 @@ class AppStack(Stack):
             requests_per_target=app.scaling.target_requests_per_target,
             waker_target_group=waker_group,
             keeper_listener=platform.keeper_listener if scale_to_zero else None,
+            login=self.login,
+            frame_ancestors=app.frame_ancestors,
         )
 
         self.registration: AppRegistration | None = None
@@ -128,6 +147,7 @@ class AppStack(Stack):
                 service_target_group=self.dash.target_group,
                 waker_target_group=waker_group,
                 scaling=app.scaling,
+                authenticated=self.dash.authenticated,
             )
             self.registration = AppRegistration(self, "Registry", app=self.scale_to_zero_app, apps_path=apps_path)
             self.waker = AppWaker(
@@ -138,6 +158,7 @@ class AppStack(Stack):
                 token_secret=token_secret,
                 reserved_concurrency=waker_concurrency,
                 log_retention_days=log_retention_days,
+                frame_ancestors=app.frame_ancestors,
             )
 
         self.monitoring = AppMonitoring(
@@ -158,7 +179,7 @@ class AppStack(Stack):
         CfnOutput(
             self,
             "Url",
-            value=f"http://{platform.load_balancer.load_balancer_dns_name}{app.url_prefix}",
+            value=self.url,
             description=f"Where the {app.name} app is served",
         )
         CfnOutput(self, "ServiceName", value=self.dash.service.service_name, description="The ECS service")
@@ -169,6 +190,44 @@ class AppStack(Stack):
                 value=self.registration.parameter.parameter_name,
                 description="The SSM parameter holding the app object the scaler and the waker read",
             )
+
+    def _login(self, app: AppConfig, platform: Platform, login_pool: LoginPool | None) -> Login | None:
+        """The login the app's `auth` asks for, or None."""
+        auth = app.auth
+        if auth is None:
+            return None
+        if not platform.https:
+            raise ValueError(f"app {app.name!r} has a login, which needs the ALB's HTTPS listener (a domain)")
+        session_timeout = Duration.minutes(auth.session_timeout_minutes)
+        if auth.kind == "cognito":
+            if login_pool is None:
+                raise ValueError(f"app {app.name!r} logs in with Cognito and needs the platform's login_pool")
+            return CognitoLogin(
+                self, "Login", pool=login_pool, host=self.host, app_name=app.name, session_timeout=session_timeout
+            )
+        fields = (
+            auth.issuer,
+            auth.authorization_endpoint,
+            auth.token_endpoint,
+            auth.user_info_endpoint,
+            auth.client_id,
+            auth.client_secret,
+        )
+        if any(field is None for field in fields):
+            raise ValueError(f"app {app.name!r}: an OIDC login needs the issuer, endpoints, client id and secret")
+        assert auth.issuer and auth.authorization_endpoint and auth.token_endpoint and auth.user_info_endpoint
+        assert auth.client_id and auth.client_secret
+        return OidcLogin(
+            issuer=auth.issuer,
+            authorization_endpoint=auth.authorization_endpoint,
+            token_endpoint=auth.token_endpoint,
+            user_info_endpoint=auth.user_info_endpoint,
+            client_id=auth.client_id,
+            client_secret=secret_value(auth.client_secret),
+            app_name=app.name,
+            scope=auth.scope,
+            session_timeout=session_timeout,
+        )
 
     def _image(self, app: AppConfig, repository: ecr.IRepository | None) -> ecs.ContainerImage:
         """The app's image. ECR repositories are referred to by name in this stack: a URI is then built from
@@ -203,8 +262,23 @@ def container_secret(scope: Construct, construct_id: str, ref: SecretRef) -> ecs
     if ref.kind == "ssm":
         parameter = ssm.StringParameter.from_string_parameter_name(scope, construct_id, ref.name)
         return ecs.Secret.from_ssm_parameter(parameter)
+    return ecs.Secret.from_secrets_manager(secrets_manager_secret(scope, construct_id, ref), ref.json_key)
+
+
+def secrets_manager_secret(scope: Construct, construct_id: str, ref: SecretRef) -> secretsmanager.ISecret:
+    """The Secrets Manager secret `ref` names: by name (`from_secret_name_v2`), or by its complete ARN as is."""
     if ref.name.startswith("arn:"):
-        secret = secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, ref.name)
-    else:
-        secret = secretsmanager.Secret.from_secret_name_v2(scope, construct_id, ref.name)
-    return ecs.Secret.from_secrets_manager(secret, ref.json_key)
+        return secretsmanager.Secret.from_secret_complete_arn(scope, construct_id, ref.name)
+    return secretsmanager.Secret.from_secret_name_v2(scope, construct_id, ref.name)
+
+
+def secret_value(ref: SecretRef) -> SecretValue:
+    """`ref`'s value (or its JSON key's) as a CloudFormation dynamic reference, "{{resolve:secretsmanager:...}}",
+    read by CloudFormation at deploy time, so the value never appears in the template. Like `container_secret`, it
+    names the secret by its name or by its complete ARN, the two forms a dynamic reference takes ("Get a secret or
+    secret value from Secrets Manager", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+    dynamic-references-secretsmanager.html); CloudFormation reads it again only when the stack is updated, so a
+    rotated secret needs a deploy."""
+    if ref.kind != "secretsmanager":
+        raise ValueError(f"{ref.kind}:{ref.name}: a dynamic reference reads Secrets Manager secrets only")
+    return SecretValue.secrets_manager(ref.name, json_field=ref.json_key)

@@ -18,6 +18,11 @@ test). Synthesis is slow (jsii), so only a few builds exist:
   digest), one on a public registry (by tag).
 - `always_on_build`: scaleToZero=false, blockBots=false and dashboards=false, one app with minTasks 2 /
   maxTasks 4; not checked by cdk-nag or cfn-lint (it only removes resources the other builds have).
+- `domain_build`: the "domain" way in: DOMAIN_NAME in HOSTED_ZONE (the stacks make the certificate and alias
+  records), waf on, DOMAIN_APPS: "dashboard" at "/*" on DOMAIN_NAME with a Cognito login and frameAncestors, and
+  "sales" at "/sales/*" on its own host SALES_HOST with an OIDC login (OIDC_AUTH).
+- `certificate_arn_build`: the "domain" way with an existing certificate (CERTIFICATE_ARN), one app, no login.
+- `cloudfront_build`: the "cloudfront" way in (internal ALB behind CloudFront) with waf, two apps (CLOUDFRONT_APPS).
 """
 
 from __future__ import annotations
@@ -116,6 +121,32 @@ IMAGE_APPS = [
     {"name": "panel", "path": "/panel/*", "image": PUBLIC_IMAGE, "port": 5006},
 ]
 
+DOMAIN_NAME = "dash.example.com"
+SALES_HOST = "sales.example.com"
+HOSTED_ZONE = {"hostedZoneId": "Z0123456789ABCDEFGHIJ", "hostedZoneName": "example.com"}
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:000000000000:certificate/12345678-1234-1234-1234-123456789012"
+OIDC_SECRET = "zerodash/oidc-client"
+OIDC_AUTH = {
+    "type": "oidc",
+    "issuer": "https://login.example.com",
+    "authorizationEndpoint": "https://login.example.com/oauth2/authorize",
+    "tokenEndpoint": "https://login.example.com/oauth2/token",
+    "userInfoEndpoint": "https://login.example.com/oauth2/userinfo",
+    "clientId": "zerodash-sales",
+    "clientSecret": f"secretsmanager:{OIDC_SECRET}:client_secret",
+}
+COGNITO_SESSION_MINUTES = 60
+FRAME_ANCESTORS = ["'self'", "https://intranet.example.com"]
+DOMAIN_APPS = [
+    {
+        **POPULATION,
+        "auth": {"type": "cognito", "sessionTimeoutMinutes": COGNITO_SESSION_MINUTES},
+        "frameAncestors": FRAME_ANCESTORS,
+    },
+    {"name": "sales", "path": "/sales/*", "title": "Sales", "source": PAGES, "host": SALES_HOST, "auth": OIDC_AUTH},
+]
+CLOUDFRONT_APPS = [POPULATION, {"name": "sales", "path": "/sales/*", "title": "Sales", "source": PAGES}]
+
 GITHUB_REPOSITORY = "octo-org/zerodash"
 GITHUB_BRANCH = "release"
 ALARM_EMAIL = "ops@example.com"
@@ -197,6 +228,31 @@ def three_apps_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 @pytest.fixture(scope="session")
 def image_apps_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return synthesize(tmp_path_factory.mktemp("cdk-images"), apps=json.dumps(IMAGE_APPS))
+
+
+@pytest.fixture(scope="session")
+def domain_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-domain"),
+        apps=json.dumps(DOMAIN_APPS),
+        domainName=DOMAIN_NAME,
+        waf="true",
+        **HOSTED_ZONE,
+    )
+
+
+@pytest.fixture(scope="session")
+def certificate_arn_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-certificate-arn"), domainName=DOMAIN_NAME, certificateArn=CERTIFICATE_ARN
+    )
+
+
+@pytest.fixture(scope="session")
+def cloudfront_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-cloudfront"), apps=json.dumps(CLOUDFRONT_APPS), edge="cloudfront", waf="true"
+    )
 
 
 @pytest.fixture(scope="session")

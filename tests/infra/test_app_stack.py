@@ -56,6 +56,7 @@ def test_container_environment_is_the_platform_contract(app_stack: Template) -> 
                             {"Name": "DATA_PREFIX", "Value": "dashboard/"},
                             {"Name": "HEALTH_PATH", "Value": "/health"},
                             {"Name": "LOG_LEVEL", "Value": "INFO"},
+                            {"Name": "FRAME_ANCESTORS", "Value": "'none'"},
                         ],
                         "Secrets": Match.absent(),
                         "Command": Match.absent(),

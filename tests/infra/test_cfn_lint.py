@@ -18,7 +18,18 @@ import pytest
 from tests.infra.conftest import Build
 
 
-@pytest.fixture(scope="module", params=["default_build", "nat_build", "three_apps_build", "image_apps_build"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "default_build",
+        "nat_build",
+        "three_apps_build",
+        "image_apps_build",
+        "domain_build",
+        "certificate_arn_build",
+        "cloudfront_build",
+    ],
+)
 def templates(request: pytest.FixtureRequest) -> list[Path]:
     build: Build = request.getfixturevalue(request.param)
     found = sorted(build.outdir.glob("*.template.json"))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.infra.conftest import Build
-from zerodash.cost import AppTasks, Inventory, inventory_from_templates
+import pytest
+
+from tests.infra.conftest import Build, synthesize
+from zerodash.cost import AppTasks, Inventory, compare_ways_in, inventory_from_templates
 
 
 def _templates(build: Build) -> dict:
@@ -48,3 +50,26 @@ def test_nat_build_inventory(nat_build: Build) -> None:
         2,
     )
     assert (inventory.secrets, inventory.ssm_parameters) == (1, 2)
+
+
+def test_default_build_is_the_http_way_and_its_cloudfront_variant_meets_the_goal(default_build: Build) -> None:
+    """Issue 10: one app asleep all month with HTTPS at most $20 (when its dashboard is one of the free 3)."""
+    inventory = inventory_from_templates(_templates(default_build))
+    costs = {(cost.way, cost.waf): cost for cost in compare_ways_in(inventory, 0.1)}
+
+    assert [key for key, cost in costs.items() if cost.configured] == [("http", False)]
+    cloudfront = costs["cloudfront", False]
+    assert cloudfront.asleep.total - cloudfront.dashboards <= 20
+
+
+@pytest.fixture(scope="module")
+def cloudfront_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return synthesize(tmp_path_factory.mktemp("cdk-cost-cloudfront"), edge="cloudfront")
+
+
+def test_cloudfront_build_alb_has_no_public_addresses(cloudfront_build: Build) -> None:
+    """The cloudfront way: the ALB is internal (a VPC origin reaches it), so none of its AZs has a public IPv4."""
+    inventory = inventory_from_templates(_templates(cloudfront_build))
+
+    assert (inventory.load_balancers, inventory.load_balancer_azs, inventory.internal_load_balancer_azs) == (1, 2, 2)
+    assert inventory.public_load_balancer_azs == 0

@@ -15,7 +15,18 @@ from tests.infra.conftest import Build
 NAG_FINDING = Match.string_like_regexp("AwsSolutions-.*")
 
 
-@pytest.fixture(scope="module", params=["default_build", "nat_build", "three_apps_build", "image_apps_build"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "default_build",
+        "nat_build",
+        "three_apps_build",
+        "image_apps_build",
+        "domain_build",
+        "certificate_arn_build",
+        "cloudfront_build",
+    ],
+)
 def build(request: pytest.FixtureRequest) -> Build:
     return request.getfixturevalue(request.param)
 
@@ -47,3 +58,42 @@ def test_every_acknowledgment_names_a_rule_and_gives_a_specific_reason(build: Bu
                 if not re.fullmatch(r"AwsSolutions-[A-Z]+\d+", rule["id"]) or len(rule["reason"]) < 60:
                     vague.append((stack.stack_name, logical_id, rule))
     assert vague == []
+
+
+def _acknowledgments(build: Build, rule: str) -> list[tuple[str, str, str]]:
+    """(stack, logical id, reason) of every acknowledgment of `rule` in the build's templates."""
+    found = []
+    for stack in build.all_stacks:
+        for logical_id, resource in build.template(stack).to_json()["Resources"].items():
+            for entry in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+                if entry["id"] == rule:
+                    found.append((stack.stack_name, logical_id, entry["reason"]))
+    return found
+
+
+def test_plain_http_way_acknowledges_open_inbound_only_on_the_load_balancer_for_port_80(default_build: Build) -> None:
+    ((stack, logical_id, reason),) = _acknowledgments(default_build, "AwsSolutions-EC23")
+    assert (stack, logical_id.startswith("PlatformLoadBalancerSecurityGroup")) == ("ZeroDash-Platform", True)
+    assert "plain HTTP" in reason and "port 80" in reason
+
+
+def test_https_way_acknowledges_open_inbound_for_https_and_the_redirect(domain_build: Build) -> None:
+    ((_, logical_id, reason),) = _acknowledgments(domain_build, "AwsSolutions-EC23")
+    assert logical_id.startswith("PlatformLoadBalancerSecurityGroup")
+    assert "HTTPS (443)" in reason and "redirect" in reason and "plain HTTP" not in reason
+
+
+def test_cloudfront_way_needs_no_open_inbound_acknowledgment(cloudfront_build: Build) -> None:
+    # the internal ALB admits only the VPC's range: cdk-nag's EC23 passes without an acknowledgment
+    assert _acknowledgments(cloudfront_build, "AwsSolutions-EC23") == []
+
+
+def test_the_user_pools_feature_plan_is_the_only_cognito_acknowledgment(domain_build: Build) -> None:
+    cognito = [
+        (logical_id, rule)
+        for rule in ("AwsSolutions-COG1", "AwsSolutions-COG2", "AwsSolutions-COG3", "AwsSolutions-COG8")
+        for _, logical_id, _ in _acknowledgments(domain_build, rule)
+    ]
+    assert [(logical_id.startswith("LoginUserPool"), rule) for logical_id, rule in cognito] == [
+        (True, "AwsSolutions-COG8")
+    ]
