@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from aws_cdk import App, Environment, Stack
+from aws_cdk import App, Environment, Stack, Token
 
-from infra.config import ZeroDashConfig
+from infra.config import ConfigError, ZeroDashConfig
 from infra.constructs.cdn import EdgeApp
 from infra.stacks.app_stack import AppStack
 from infra.stacks.github_oidc import GithubOidcStack
@@ -19,6 +19,7 @@ from zerodash.sources import data_directory
 # Used when no AWS credentials are around: cdk.json pins this account's availability zones, so synth works offline.
 OFFLINE_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
+CLOUDFRONT_WAF_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,20 @@ def default_environment() -> Environment:
     )
 
 
+def check_region(config: ZeroDashConfig, env: Environment) -> None:
+    """Refuse what the configuration asks that the stacks' region cannot give: CloudFront's web ACLs live in
+    us-east-1 only (AWS WAF: "for CloudFront, you must create the web ACL in US East (N. Virginia)")."""
+    region = env.region
+    known = bool(region) and not Token.is_unresolved(region)
+    if config.waf and config.way_in == "cloudfront" and known and region != CLOUDFRONT_WAF_REGION:
+        raise ConfigError(
+            "waf",
+            f'with edge "cloudfront" the web ACL must be in {CLOUDFRONT_WAF_REGION}, where CloudFront\'s web ACLs '
+            f"live, and these stacks deploy to {region}: deploy them to {CLOUDFRONT_WAF_REGION}, or leave out waf "
+            "(or edge, for WAF on the load balancer)",
+        )
+
+
 def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
     """Add the stateful, platform and one app stack per configured app to `app`, and the scaler stack.
 
@@ -57,6 +72,7 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
     With scaleToZero=false there is no scaler and no waker: apps run always on, autoscaled within
     [minTasks, maxTasks]. With githubRepository, the GitHub OIDC stack (deploy role for CI) is added too.
     """
+    check_region(config, env)
     prefix = config.stack_prefix
     app_data: dict[str, str] = {}
     if config.sample_data:
@@ -146,6 +162,7 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             rate_minutes=config.scaler_rate_minutes,
             log_retention_days=config.log_retention_days,
             alarm_topic=alarm_topic,
+            login_pool_arn=platform.login_pool.user_pool.user_pool_arn if platform.login_pool else None,
         )
     github = None
     if config.github_repository:

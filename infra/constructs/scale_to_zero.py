@@ -63,6 +63,11 @@ class ScaleToZeroApp:
     # The listener rule authenticates (authenticate-oidc/-cognito before its forward): the scaler and the
     # waker keep that action on every move, and close the rule if it is ever missing (lambdas/common/route.py).
     authenticated: bool = False
+    # The Cognito user pool the rule's authenticate-cognito action names, if any. ELB checks the pool's app client
+    # with the caller's own rights when a rule with that action is written, so whoever moves the rule needs
+    # cognito-idp:DescribeUserPoolClient on the pool (the AWS Load Balancer Controller's policy grants it for the
+    # same reason).
+    login_pool_arn: str | None = None
 
     def app_object(self) -> dict[str, Any]:
         """The app object of the Lambdas' contract (lambdas/README.md, "Where the apps are listed")."""
@@ -89,7 +94,15 @@ class ScaleToZeroApp:
             iam.PolicyStatement(
                 actions=["elasticloadbalancing:ModifyRule"], resources=[self.listener_rule.listener_rule_arn]
             ),
+            *login_pool_statements(self.login_pool_arn),
         ]
+
+
+def login_pool_statements(login_pool_arn: str | None) -> list[iam.PolicyStatement]:
+    """What writing a rule with an authenticate-cognito action needs beside ModifyRule (see ScaleToZeroApp)."""
+    if login_pool_arn is None:
+        return []
+    return [iam.PolicyStatement(actions=["cognito-idp:DescribeUserPoolClient"], resources=[login_pool_arn])]
 
 
 def app_object_bytes(app_object: dict[str, Any]) -> int:
@@ -435,7 +448,8 @@ class Scaler(Construct):
     - IAM, scoped by pattern so that it never grows with the apps: ssm:GetParametersByPath on the path;
       DescribeServices/UpdateService/TagResource on the cluster's services; ListTasks (cluster condition)
       and DescribeTasks on the cluster's tasks (why a failed wake's tasks stopped); ModifyRule on the load
-      balancer's listener rules; RegisterScalableTarget for ECS; DescribeRules, DescribeTargetHealth,
+      balancer's listener rules (and cognito-idp:DescribeUserPoolClient on `login_pool_arn`, which writing a
+      rule with a Cognito login needs); RegisterScalableTarget for ECS; DescribeRules, DescribeTargetHealth,
       DescribeScalableTargets and cloudwatch:GetMetricData on '*' (no resource-level permissions).
 
     Attributes:
@@ -454,9 +468,11 @@ class Scaler(Construct):
         apps_path: str,
         rate_minutes: int = 1,
         log_retention_days: int = 30,
+        login_pool_arn: str | None = None,
     ) -> None:
         """
         Args:
+            login_pool_arn: the platform's Cognito user pool when apps log in with it (see ScaleToZeroApp).
             cluster: the cluster every app's service runs in.
             load_balancer: the load balancer every app's listener rule is on.
             apps_path: the registry's SSM path, "/zerodash/<stackPrefix>/apps/" (lambdas/common/registry.py).
@@ -515,6 +531,8 @@ class Scaler(Construct):
                 resources=[arn("elasticloadbalancing", "listener-rule", f"{load_balancer.load_balancer_full_name}/*")],
             )
         )
+        for statement in login_pool_statements(login_pool_arn):
+            role.add_to_policy(statement)
         role.add_to_policy(register_scalable_target_statement(self))
         role.add_to_policy(
             iam.PolicyStatement(

@@ -148,6 +148,9 @@ class AppStack(Stack):
                 waker_target_group=waker_group,
                 scaling=app.scaling,
                 authenticated=self.dash.authenticated,
+                login_pool_arn=login_pool.user_pool.user_pool_arn
+                if login_pool is not None and app.auth is not None and app.auth.kind == "cognito"
+                else None,
             )
             self.registration = AppRegistration(self, "Registry", app=self.scale_to_zero_app, apps_path=apps_path)
             self.waker = AppWaker(

@@ -34,10 +34,12 @@ class ScalerStack(Stack):
         rate_minutes: int = 1,
         log_retention_days: int = 30,
         alarm_topic: sns.ITopic | None = None,
+        login_pool_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         """`cluster` and `load_balancer` are the platform's (they scope the scaler's permissions); `apps_path` is
-        the registry's SSM path; alarms go to `alarm_topic` when given; `kwargs` are `Stack` options."""
+        the registry's SSM path; alarms go to `alarm_topic` when given; `login_pool_arn` is the platform's Cognito
+        user pool when apps log in with it; `kwargs` are `Stack` options."""
         super().__init__(scope, construct_id, **kwargs)
         self.scaler = Scaler(
             self,
@@ -47,6 +49,7 @@ class ScalerStack(Stack):
             apps_path=apps_path,
             rate_minutes=rate_minutes,
             log_retention_days=log_retention_days,
+            login_pool_arn=login_pool_arn,
         )
         # The scaler fails a run when any app failed (lambdas/scaler/handler.py); one failed run may be a passing
         # throttle, two in a row are not.

@@ -261,3 +261,25 @@ def test_the_waker_frames_like_its_app(domain_build: Build) -> None:
         "AWS::Lambda::Function",
         {"Environment": {"Variables": Match.object_like({"FRAME_ANCESTORS": " ".join(FRAME_ANCESTORS)})}},
     )
+
+
+def _statements_with(template: Template, action: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    ]
+
+
+def test_whoever_moves_a_cognito_apps_rule_may_describe_the_pools_clients(domain_build: Build) -> None:
+    # ELB checks the app client of an authenticate-cognito action with the caller's rights when the rule is written
+    # (the AWS Load Balancer Controller's policy grants cognito-idp:DescribeUserPoolClient for that reason): the
+    # waker of the Cognito app and the scaler may; the waker of the OIDC app has no need to.
+    action = "cognito-idp:DescribeUserPoolClient"
+    cognito_waker = _statements_with(domain_build.app_stack("dashboard"), action)
+    assert len(cognito_waker) == 1 and "LoginUserPool" in str(cognito_waker[0]["Resource"])
+    assert _statements_with(domain_build.app_stack("sales"), action) == []
+    assert domain_build.stacks.scaler is not None
+    (scaler,) = _statements_with(domain_build.template(domain_build.stacks.scaler), action)
+    assert "LoginUserPool" in str(scaler["Resource"])
