@@ -14,6 +14,7 @@ from infra.stacks.github_oidc import GithubOidcStack
 from infra.stacks.platform import PlatformStack
 from infra.stacks.scaler import ScalerStack
 from infra.stacks.stateful import StatefulStack
+from zerodash.access import load_balancer_frame_options
 from zerodash.sources import data_directory
 
 # Used when no AWS credentials are around: cdk.json pins this account's availability zones, so synth works offline.
@@ -123,6 +124,7 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
         ],
         waf=config.waf,
         waf_rate_limit=config.waf_rate_limit,
+        frame_options=load_balancer_frame_options(config.apps),
     )
     alarm_topic = platform.alarms.topic if platform.alarms else None
     apps = tuple(

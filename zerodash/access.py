@@ -13,7 +13,7 @@ The three ways in (README "Ways in"):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
@@ -238,3 +238,20 @@ def _check_in_zone(name: str, zone_name: str | None, loc: tuple[str | int, ...])
 def frame_ancestors_value(sources: tuple[str, ...]) -> str:
     """The CSP frame-ancestors source list for `sources` (what FRAME_ANCESTORS carries): "'none'" when empty."""
     return " ".join(sources) if sources else "'none'"
+
+
+def load_balancer_frame_options(apps: Sequence[AppConfig]) -> str | None:
+    """The X-Frame-Options value the load balancer can set for every app (a listener attribute replaces the
+    header whatever the app sent), or None when no single value fits.
+
+    Apps served by ZeroDash's runtime send their own `Content-Security-Policy: frame-ancestors`, which browsers
+    obey instead of X-Frame-Options (CSP Level 3, frame-ancestors: "X-Frame-Options ... is obsoleted by this
+    directive"), so only the apps that bring their own server (Dockerfile, image) decide: "DENY" when none of them
+    may be framed, "SAMEORIGIN" when each may be framed by its own origin only.
+    """
+    own_servers = {app.frame_ancestors for app in apps if app.app_source.kind != "runtime"}
+    if own_servers <= {()}:
+        return "DENY"
+    if own_servers == {(SELF_SOURCE,)}:
+        return "SAMEORIGIN"
+    return None

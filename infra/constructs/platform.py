@@ -31,6 +31,7 @@ SSL_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/header-modification.html
 NOSNIFF_ATTRIBUTE = "routing.http.response.x_content_type_options.header_value"
 NOSNIFF = "nosniff"
+FRAME_OPTIONS_ATTRIBUTE = "routing.http.response.x_frame_options.header_value"
 HSTS_ATTRIBUTE = "routing.http.response.strict_transport_security.header_value"
 HSTS = "max-age=31536000; includeSubDomains"  # one year; only sent over HTTPS (browsers ignore it over HTTP)
 # The AWS-managed prefix list of CloudFront's origin-facing servers, which a CloudFront VPC origin's requests come
@@ -130,6 +131,7 @@ class Platform(Construct):
         internet_facing: bool = True,
         authenticates: bool = False,
         log_retention_days: int = 30,
+        frame_options: str | None = "DENY",
     ) -> None:
         """
         Args:
@@ -151,6 +153,8 @@ class Platform(Construct):
                 https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html).
                 Needs a certificate (the ALB authenticates on HTTPS listeners only). Default False.
             log_retention_days: retention of the prefix-list lookup's logs (internal ALB). Default 30.
+            frame_options: the X-Frame-Options every response gets ("DENY" or "SAMEORIGIN";
+                zerodash.access.load_balancer_frame_options), or None for none. Default "DENY".
         """
         super().__init__(scope, construct_id)
         ports = sorted(set(app_ports))
@@ -262,6 +266,8 @@ class Platform(Construct):
         self.public_listeners = [self.listener, *([self.redirect_listener] if self.redirect_listener else [])]
         for listener in self.public_listeners:
             listener.set_attribute(NOSNIFF_ATTRIBUTE, NOSNIFF)
+            if frame_options is not None:
+                listener.set_attribute(FRAME_OPTIONS_ATTRIBUTE, frame_options)
 
         # Not opened: the security group admits only the public listeners' ports (see the class docstring).
         self.keeper_listener = self.load_balancer.add_listener(

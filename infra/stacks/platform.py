@@ -18,6 +18,10 @@ from infra.constructs.network import Network
 from infra.constructs.platform import APP_PORT, Platform
 from infra.constructs.scale_to_zero import WakeTokenSecret
 
+FRAME_OPTIONS_WARNING = (
+    "Apps that bring their own server (Dockerfile or image) allow different framing (frameAncestors), so the load "
+    "balancer sends no X-Frame-Options: each such app's own code must send Content-Security-Policy frame-ancestors"
+)
 PLAIN_HTTP_WARNING = (
     "The apps are served over plain HTTP on the ALB's address; set domainName (with hostedZoneId and "
     'hostedZoneName, or with certificateArn) or edge: "cloudfront" for HTTPS'
@@ -77,6 +81,7 @@ class PlatformStack(Stack):
         edge_apps: Sequence[EdgeApp] = (),
         waf: bool = False,
         waf_rate_limit: int | None = None,
+        frame_options: str | None = "DENY",
         **kwargs: Any,
     ) -> None:
         """`app_ports` are the apps' container ports the ALB may send to (default 8050); `scale_to_zero` adds
@@ -85,7 +90,9 @@ class PlatformStack(Stack):
         `certificate_arn`) serves HTTPS on the ALB for it and the apps' `hosts`; `authenticates` lets the ALB
         reach identity providers (some app has a login), `cognito` adds the Cognito user pool; `edge_apps` are the
         apps the CloudFront distribution serves (cloudfront way); `waf` adds the web ACL limiting each client IP to
-        `waf_rate_limit` requests per 5 minutes (the Firewall's default when None); `kwargs` are `Stack` options."""
+        `waf_rate_limit` requests per 5 minutes (the Firewall's default when None); `frame_options` is the
+        X-Frame-Options the listeners give every response (None: none, and synth warns); `kwargs` are `Stack`
+        options."""
         super().__init__(scope, construct_id, **kwargs)
         if edge not in ("alb", "cloudfront"):
             raise ValueError(f'edge must be "alb" or "cloudfront", got {edge!r}')
@@ -127,7 +134,10 @@ class PlatformStack(Stack):
             internet_facing=self.way_in != "cloudfront",
             authenticates=authenticates,
             log_retention_days=log_retention_days,
+            frame_options=frame_options,
         )
+        if frame_options is None:
+            Annotations.of(self).add_warning_v2("zerodash:frame-options", FRAME_OPTIONS_WARNING)
         if self.certificate is not None:
             self.certificate.alias_to(self.platform.load_balancer)
         self.login_pool = LoginPool(self, "Login") if cognito else None

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from zerodash.access import load_balancer_frame_options
 from zerodash.config import ConfigError, ZeroDashConfig, load_config
 
 POPULATION = {"name": "dashboard", "source": "examples/population"}
@@ -153,3 +154,22 @@ def test_a_login_and_embedding_are_read_into_typed_values() -> None:
     )
     assert (pool.kind, pool.session_timeout_minutes, pool.client_secret) == ("cognito", 60, None)
     assert config.apps[0].frame_ancestors == ("'self'", "https://*.intranet.example.com")
+
+
+BOKEH = {"name": "bokeh", "source": "examples/bokeh", "path": "/bokeh/*"}
+
+
+@pytest.mark.parametrize(
+    ("population", "bokeh", "expected"),
+    [
+        ([], [], "DENY"),
+        (["https://intranet.example.com"], [], "DENY"),  # the runtime's frame-ancestors overrides it for population
+        ([], ["'self'"], "SAMEORIGIN"),
+        ([], ["https://intranet.example.com"], None),  # only the Bokeh app's own code can allow that origin
+    ],
+)
+def test_the_load_balancer_frames_like_the_apps_that_bring_their_own_server(
+    population: list[str], bokeh: list[str], expected: str | None
+) -> None:
+    config = _config({**POPULATION, "frameAncestors": population}, {**BOKEH, "frameAncestors": bokeh})
+    assert load_balancer_frame_options(config.apps) == expected

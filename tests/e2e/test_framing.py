@@ -112,3 +112,32 @@ def test_the_served_app_sends_the_security_headers(other_origin: loopback.Page, 
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "X-Frame-Options" not in headers  # it cannot name another origin
+
+
+@pytest.fixture(scope="module")
+def framed_page() -> Iterator[loopback.Page]:
+    with loopback.page() as page:
+        page.html = '<!doctype html><title>framed</title><p id="clicks">framed page</p>'
+        yield page
+
+
+@pytest.mark.parametrize(
+    ("frame_ancestors", "expected"),
+    [(None, BLOCKED_PAGE), ("other-origin", "framed page")],
+    ids=["x-frame-options-alone", "with-frame-ancestors"],
+)
+def test_the_load_balancers_x_frame_options_deny_yields_to_an_apps_frame_ancestors(
+    browser: WebDriver,
+    other_origin: loopback.Page,
+    framed_page: loopback.Page,
+    frame_ancestors: str | None,
+    expected: str,
+) -> None:
+    # given the response carries X-Frame-Options: DENY, as every ALB listener adds (infra/constructs/platform.py):
+    # an app that brings its own server is not framed, and an app served by the runtime, whose frame-ancestors
+    # names the embedding origin, still is (CSP Level 3: frame-ancestors obsoletes X-Frame-Options)
+    framed_page.headers = {"X-Frame-Options": "DENY"}
+    if frame_ancestors is not None:
+        framed_page.headers["Content-Security-Policy"] = f"frame-ancestors {other_origin.url.rstrip('/')}"
+
+    assert frame_app(browser, other_origin, framed_page.url) == expected

@@ -18,6 +18,7 @@ from tests.infra.conftest import CERTIFICATE_ARN, DOMAIN_NAME, HOSTED_ZONE, SALE
 LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
 RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
 NOSNIFF = {"Key": "routing.http.response.x_content_type_options.header_value", "Value": "nosniff"}
+DENY = {"Key": "routing.http.response.x_frame_options.header_value", "Value": "DENY"}
 HSTS = {
     "Key": "routing.http.response.strict_transport_security.header_value",
     "Value": "max-age=31536000; includeSubDomains",
@@ -71,7 +72,7 @@ def test_http_way_has_one_public_listener_on_80_with_nosniff_and_no_hsts(default
     listeners = _listeners(_platform(default_build))
     assert sorted(listeners) == [80, 8081]
     assert listeners[80]["Protocol"] == "HTTP"
-    assert listeners[80]["ListenerAttributes"] == [NOSNIFF]
+    assert sorted(listeners[80]["ListenerAttributes"], key=str) == sorted([NOSNIFF, DENY], key=str)
     assert "ListenerAttributes" not in listeners[8081]  # the keeper listener answers nobody
 
 
@@ -132,8 +133,8 @@ def test_domain_way_puts_robots_and_bot_rules_on_the_https_listener(domain_build
 
 def test_domain_way_headers_hsts_on_https_and_nosniff_on_both_listeners(domain_build: Build) -> None:
     listeners = _listeners(_platform(domain_build))
-    assert sorted(listeners[443]["ListenerAttributes"], key=str) == sorted([HSTS, NOSNIFF], key=str)
-    assert listeners[80]["ListenerAttributes"] == [NOSNIFF]
+    assert sorted(listeners[443]["ListenerAttributes"], key=str) == sorted([HSTS, NOSNIFF, DENY], key=str)
+    assert sorted(listeners[80]["ListenerAttributes"], key=str) == sorted([NOSNIFF, DENY], key=str)
 
 
 def test_domain_way_security_group_admits_https_and_http_from_anywhere_only(domain_build: Build) -> None:
@@ -251,7 +252,7 @@ def test_cloudfront_way_admits_only_port_80_from_cloudfronts_origin_facing_serve
 def test_cloudfront_way_listener_is_http_with_nosniff_and_leaves_hsts_to_cloudfront(cloudfront_build: Build) -> None:
     listeners = _listeners(_platform(cloudfront_build))
     assert sorted(listeners) == [80, 8081]
-    assert listeners[80]["ListenerAttributes"] == [NOSNIFF]
+    assert sorted(listeners[80]["ListenerAttributes"], key=str) == sorted([NOSNIFF, DENY], key=str)
 
 
 def test_cloudfront_way_rules_match_the_load_balancers_dns_name(cloudfront_build: Build) -> None:

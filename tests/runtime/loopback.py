@@ -70,10 +70,12 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
 
 @dataclass
 class Page:
-    """A page on its own loopback port: another origin than the app's. Set `html` before loading `url`."""
+    """A page on its own loopback port: another origin than the app's. Set `html` (and any response `headers`)
+    before loading `url`."""
 
     url: str = ""
     html: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @contextmanager
@@ -82,7 +84,7 @@ def page() -> Iterator[Page]:
 
     class Handler(_Quiet):
         def do_GET(self) -> None:
-            self.answer(200, {"Content-Type": "text/html; charset=utf-8"}, served.html.encode())
+            self.answer(200, {"Content-Type": "text/html; charset=utf-8", **served.headers}, served.html.encode())
 
     with serving(Handler) as base:
         served.url = base + "/"
