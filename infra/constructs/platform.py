@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
-from infra.constructs.retention import retention_days
+from infra.constructs.sdk_call import sdk_call_resource
 
 APP_PORT = 8050  # the default container port (config `port`)
 LISTENER_PORT = 80
@@ -341,21 +339,13 @@ def _origin_facing_lookup(scope: Construct, construct_id: str, log_retention_day
         physical_resource_id=cr.PhysicalResourceId.of(CLOUDFRONT_ORIGIN_FACING),
         output_paths=[PREFIX_LIST_ID],
     )
-    lookup = cr.AwsCustomResource(
+    lookup = sdk_call_resource(
         scope,
         construct_id,
         on_create=call,
         on_update=call,
-        policy=cr.AwsCustomResourcePolicy.from_statements(
-            [iam.PolicyStatement(actions=["ec2:DescribeManagedPrefixLists"], resources=["*"])]
-        ),
-        install_latest_aws_sdk=False,
-        log_group=logs.LogGroup(
-            scope,
-            f"{construct_id}Logs",
-            retention=retention_days(log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        ),
+        statements=[iam.PolicyStatement(actions=["ec2:DescribeManagedPrefixLists"], resources=["*"])],
+        log_retention_days=log_retention_days,
     )
     NagSuppressions.add_resource_suppressions(
         lookup,
@@ -369,26 +359,4 @@ def _origin_facing_lookup(scope: Construct, construct_id: str, log_retention_day
         ],
         apply_to_children=True,
     )
-    # CDK's AwsCustomResource runs one singleton provider function per stack; its role and runtime are CDK's.
-    provider = Stack.of(scope).node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
-    if provider is not None:
-        NagSuppressions.add_resource_suppressions(
-            provider,
-            [
-                {
-                    "id": "AwsSolutions-IAM4",
-                    "reason": "CDK's AwsCustomResource provider uses AWSLambdaBasicExecutionRole only to write its own "
-                    "CloudWatch logs.",
-                    "appliesTo": [
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-                    ],
-                },
-                {
-                    "id": "AwsSolutions-L1",
-                    "reason": "The runtime of CDK's AwsCustomResource provider is chosen by aws-cdk-lib and upgraded "
-                    "with it, not configurable here.",
-                },
-            ],
-            apply_to_children=True,
-        )
     return lookup

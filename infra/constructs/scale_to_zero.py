@@ -27,7 +27,6 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import custom_resources as cr
@@ -36,7 +35,7 @@ from constructs import Construct
 
 from infra.config import DEFAULT_WAKER_CONCURRENCY, ConfigError, ScalingConfig
 from infra.constructs.lambda_function import LambdaFunction
-from infra.constructs.retention import retention_days
+from infra.constructs.sdk_call import sdk_call_resource
 from zerodash.access import frame_ancestors_value
 from zerodash.config import APP_OBJECT_RESOLVED_BOUNDS, SSM_STANDARD_BYTES
 
@@ -381,7 +380,7 @@ def _register_lambda_target(
 ) -> cr.AwsCustomResource:
     """RegisterTargets on create and update, DeregisterTargets on delete: the function into its target group."""
     call = {"TargetGroupArn": target_group.target_group_arn, "Targets": [{"Id": function_arn}]}
-    registration = cr.AwsCustomResource(
+    registration = sdk_call_resource(
         scope,
         construct_id,
         on_create=cr.AwsSdkCall(
@@ -397,44 +396,14 @@ def _register_lambda_target(
             physical_resource_id=cr.PhysicalResourceId.of(target_group.target_group_arn),
         ),
         on_delete=cr.AwsSdkCall(service="ElasticLoadBalancingV2", action="deregisterTargets", parameters=call),
-        policy=cr.AwsCustomResourcePolicy.from_statements(
-            [
-                iam.PolicyStatement(
-                    actions=["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-                    resources=[target_group.target_group_arn],
-                )
-            ]
-        ),
-        install_latest_aws_sdk=False,
-        log_group=logs.LogGroup(
-            scope,
-            f"{construct_id}Logs",
-            retention=retention_days(log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        ),
+        statements=[
+            iam.PolicyStatement(
+                actions=["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+                resources=[target_group.target_group_arn],
+            )
+        ],
+        log_retention_days=log_retention_days,
     )
-    # CDK's AwsCustomResource runs one singleton provider function per stack; its role and runtime are CDK's.
-    provider = Stack.of(scope).node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
-    if provider is not None:
-        NagSuppressions.add_resource_suppressions(
-            provider,
-            [
-                {
-                    "id": "AwsSolutions-IAM4",
-                    "reason": "CDK's AwsCustomResource provider uses AWSLambdaBasicExecutionRole only to write its own "
-                    "CloudWatch logs.",
-                    "appliesTo": [
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-                    ],
-                },
-                {
-                    "id": "AwsSolutions-L1",
-                    "reason": "The runtime of CDK's AwsCustomResource provider is chosen by aws-cdk-lib and upgraded "
-                    "with it, not configurable here.",
-                },
-            ],
-            apply_to_children=True,
-        )
     return registration
 
 

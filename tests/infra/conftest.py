@@ -48,6 +48,18 @@ def cdk_json_context() -> dict[str, Any]:
     return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
 
 
+# The fixtures of every build the whole-template checks (cdk-nag, cfn-lint) run on: each way in and the app kinds.
+EVERY_BUILD = (
+    "default_build",
+    "nat_build",
+    "three_apps_build",
+    "image_apps_build",
+    "domain_build",
+    "certificate_arn_build",
+    "cloudfront_build",
+)
+
+
 @dataclass
 class Build:
     app: cdk.App

@@ -15,20 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import Build
+from tests.infra.conftest import EVERY_BUILD, Build
 
 
 @pytest.fixture(
     scope="module",
-    params=[
-        "default_build",
-        "nat_build",
-        "three_apps_build",
-        "image_apps_build",
-        "domain_build",
-        "certificate_arn_build",
-        "cloudfront_build",
-    ],
+    params=EVERY_BUILD,
 )
 def templates(request: pytest.FixtureRequest) -> list[Path]:
     build: Build = request.getfixturevalue(request.param)

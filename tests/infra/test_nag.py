@@ -10,22 +10,14 @@ import re
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from tests.infra.conftest import Build
+from tests.infra.conftest import EVERY_BUILD, Build
 
 NAG_FINDING = Match.string_like_regexp("AwsSolutions-.*")
 
 
 @pytest.fixture(
     scope="module",
-    params=[
-        "default_build",
-        "nat_build",
-        "three_apps_build",
-        "image_apps_build",
-        "domain_build",
-        "certificate_arn_build",
-        "cloudfront_build",
-    ],
+    params=EVERY_BUILD,
 )
 def build(request: pytest.FixtureRequest) -> Build:
     return request.getfixturevalue(request.param)
