@@ -5,7 +5,15 @@ The holding page is small and self-contained (inline CSS and script, no external
    while the app is seen asleep or the last request was not accepted (a throttle, a race);
 2. polls <prefix>_zerodash/status every POLL_SECONDS and shows the step;
 3. reloads the page as soon as a poll is answered by something other than the waker (its responses carry
-   the WAKER_HEADER): the listener rule then forwards to the app, so the reload lands on it.
+   the WAKER_HEADER): the listener rule then forwards to the app, so the reload lands on it;
+4. on an app behind the load balancer's login, recovers from a session that expired while it waits, as the
+   runtime's login.js does for a Dash tab: the load balancer then answers every request with a 302 to the
+   identity provider, fetch follows it to the IdP's origin, which sends no CORS headers, and the wake or poll
+   fails with a TypeError. On such a TypeError the script asks for its own URL without following redirects;
+   an opaque redirect (or a 401) means the login is gone, and the page reloads (the load balancer takes it
+   through the login and back here), at most once per LOGIN_RELOAD_GAP_SECONDS, remembered in sessionStorage
+   under login.js's key, so a login that does not stick cannot loop. Any other answer, or none, is a network
+   blip: polling goes on.
 A failed wake stops the polling and shows why. Without JavaScript the page says what is needed.
 """
 
@@ -24,6 +32,10 @@ POLL_SECONDS = 1.0
 # (a throttled AWS call, a wake lost to a race), at most this often.
 REWAKE_SECONDS = 3.0
 WAKER_HEADER = "X-ZeroDash-Waker"
+# A session that expired while the page waits: at most one reload into the login per this many seconds
+# (as zerodash_runtime/static/login.js RELOAD_GAP_MS; both use the sessionStorage key LOGIN_RELOAD_KEY).
+LOGIN_RELOAD_GAP_SECONDS = 30
+LOGIN_RELOAD_KEY = "zerodash:login-reload"
 TOKEN_HEADER = "X-ZeroDash-Token"
 
 
@@ -84,6 +96,19 @@ _SCRIPT = """
 (function () {
   var c = CONFIG, lastWake = 0, accepted = false, stopped = false;
   var items = document.querySelectorAll("#steps li"), note = document.getElementById("note");
+  function checkLogin(e) {
+    if (!(e instanceof TypeError)) { return; }
+    fetch(location.href, {redirect: "manual", cache: "no-store", credentials: "same-origin"})
+      .then(function (r) {
+        if (r.type !== "opaqueredirect" && r.status !== 401) { return; }
+        var last = Number(sessionStorage.getItem(c.reloadKey) || 0), now = Date.now();
+        if (now - last >= 0 && now - last < c.reloadGapMs) { return; }
+        sessionStorage.setItem(c.reloadKey, String(now));
+        stopped = true;
+        location.reload();
+      })
+      .catch(function () {});
+  }
   function wake() {
     lastWake = Date.now();
     fetch(c.wakeUrl, {method: "POST", cache: "no-store", credentials: "same-origin",
@@ -92,7 +117,7 @@ _SCRIPT = """
         if (r.status === 403) { stopped = true; location.reload(); }
         accepted = r.status === 202;
       })
-      .catch(function () { accepted = false; });
+      .catch(function (e) { accepted = false; checkLogin(e); });
   }
   function show(s) {
     for (var i = 0; i < items.length; i++) {
@@ -120,7 +145,7 @@ _SCRIPT = """
         var again = s.state === "SLEEPING" || !accepted;
         if (again && !s.failed && Date.now() - lastWake > c.rewakeMs) { wake(); }
       })
-      .catch(function () {})
+      .catch(checkLogin)
       .then(function () { if (!stopped) { setTimeout(poll, c.pollMs); } });
   }
   wake();
@@ -140,6 +165,8 @@ def render_holding_page(
         "header": WAKER_HEADER,
         "pollMs": int(POLL_SECONDS * 1000),
         "rewakeMs": int(REWAKE_SECONDS * 1000),
+        "reloadKey": LOGIN_RELOAD_KEY,
+        "reloadGapMs": LOGIN_RELOAD_GAP_SECONDS * 1000,
     }
     # JSON inside <script>: "</" would end the script early, so it is escaped.
     script = _SCRIPT.replace("CONFIG", json.dumps(config).replace("</", "<\\/"))

@@ -4,6 +4,10 @@ A small HTTP server on loopback stands in for the load balancer: while the app's
 turns each request into an ALB Lambda event and answers with `waker.handler.handle`; once the rule points at
 the service it answers as the app. AWS behind the waker is a scripted stand-in (the loop itself is tested on
 the twin): asleep until the page's script asks for the wake, then a target turns healthy a few seconds later.
+
+Behind the load balancer's login (tests/runtime/loopback.py's stand-in for authenticate-oidc and its IdP), a
+session that ends while the page waits makes every poll fail (fetch follows the 302 to the IdP's origin, which
+sends no CORS headers: a TypeError); the page's login check reloads it through the login, once per 30 s at most.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from common.marks import WAKE_FAILED, Marks, WakeFailure, read_marks, wake_failu
 from common.route import Route
 from tests.chromium import chromium
 from tests.lambdas.builders import APP
+from tests.runtime import loopback
+from waker import page
 from waker.handler import handle
 from waker.page import Step
 from waker.runtime import Runtime
@@ -46,9 +52,10 @@ class ScriptedAws:
     tags: dict[str, str] = field(default_factory=dict)
     woken_at: float | None = None
     wake_requests: int = 0
+    healthy_after: float = HEALTHY_AFTER_SECONDS
 
     def facts(self) -> Facts:
-        healthy = self.woken_at is not None and time.time() - self.woken_at >= HEALTHY_AFTER_SECONDS
+        healthy = self.woken_at is not None and time.time() - self.woken_at >= self.healthy_after
         marks = read_marks([{"key": key, "value": value} for key, value in self.tags.items()])
         service = ServiceView(
             desired_count=self.desired, service_arn="arn:service", task_definition="app:1", marks=marks
@@ -205,3 +212,86 @@ def test_marks_of_the_scripted_aws_read_back():  # the stand-in above is only as
     aws = ScriptedAws(tags={"zerodash:awake-since": "2024-05-15T03:00:00+00:00"})
 
     assert aws.facts().marks == Marks(awake_since=datetime(2024, 5, 15, 3, 0, tzinfo=UTC))
+
+
+# Behind the load balancer's login ----------------------------------------------------------------------------------
+
+WAIT_S = 20
+MARK = "window.zerodashTestMark"  # set on the holding page; a reload forgets it
+
+
+@pytest.fixture
+def behind_login(load_balancer) -> Iterator[tuple[loopback.Login, ScriptedAws]]:
+    url, aws = load_balancer
+    aws.healthy_after = 6.0  # long enough for the session to end while the page waits
+    with loopback.alb_login(url) as login:
+        yield login, aws
+
+
+def open_holding_page(driver, login: loopback.Login) -> None:
+    driver.get(login.alb_url + "/sales/")
+    assert "is starting" in driver.find_element(By.TAG_NAME, "h1").text
+    assert login.logins == 1
+    driver.execute_script(f"{MARK} = true;")
+
+
+def marked(driver) -> bool:
+    return bool(driver.execute_script(f"return {MARK} === true;"))
+
+
+def refused_polls(login: loopback.Login) -> int:
+    return sum(1 for method, path in login.refused if path.endswith("/_zerodash/status"))
+
+
+def test_a_session_that_ends_while_the_page_waits_is_renewed_through_the_login(behind_login):
+    login, aws = behind_login
+    with chromium() as driver:
+        open_holding_page(driver, login)
+        login.expire_sessions()
+
+        WebDriverWait(driver, WAIT_S).until(lambda d: d.find_elements(By.ID, "app"), "the page never reached the app")
+
+    assert login.logins == 2  # reloaded through the login once
+    assert refused_polls(login) >= 1 and ("GET", "/sales/") in login.refused  # a failed poll, then the probe
+    assert aws.route is Route.SERVICE
+
+
+def test_the_holding_page_without_its_login_check_polls_a_dead_session_forever(behind_login, monkeypatch):
+    """The control: the script before its login check (it ignores every failed poll) never leaves the page."""
+    check = 'r.type !== "opaqueredirect" && r.status !== 401'
+    assert check in page._SCRIPT
+    monkeypatch.setattr(page, "_SCRIPT", page._SCRIPT.replace(check, "true"))
+    login, aws = behind_login
+    with chromium() as driver:
+        open_holding_page(driver, login)
+        login.expire_sessions()
+        deadline = time.monotonic() + aws.healthy_after + 3
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+
+        assert marked(driver) and not driver.find_elements(By.ID, "app")  # still waiting, though the app is up
+        assert "is starting" in driver.find_element(By.TAG_NAME, "h1").text
+
+    assert login.logins == 1
+    assert refused_polls(login) >= 5  # every second, each one a TypeError at the IdP's origin
+
+
+def test_a_login_that_does_not_stick_reloads_the_holding_page_only_once_in_30_seconds(behind_login):
+    login, aws = behind_login
+    aws.healthy_after = 60.0  # the app stays down for the whole test
+    with chromium() as driver:
+        open_holding_page(driver, login)
+        login.expire_sessions()
+        WebDriverWait(driver, WAIT_S).until(lambda d: not marked(d), "the page did not reload")
+        WebDriverWait(driver, WAIT_S).until(lambda d: d.find_elements(By.ID, "steps"))
+        driver.execute_script(f"{MARK} = true;")
+        polls = refused_polls(login)
+
+        login.expire_sessions()  # the new session is no good either
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+
+        assert marked(driver)  # no second reload
+    assert login.logins == 2
+    assert refused_polls(login) > polls + 2  # it goes on polling

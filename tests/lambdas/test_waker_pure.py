@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -12,7 +15,15 @@ from botocore.exceptions import ClientError
 from common.facts import TaskStatus
 from waker.classify import Kind, classify, request_from_event
 from waker.handler import answer
-from waker.page import Step, current_step, render_failure_page, render_holding_page, status_body
+from waker.page import (
+    LOGIN_RELOAD_GAP_SECONDS,
+    LOGIN_RELOAD_KEY,
+    Step,
+    current_step,
+    render_failure_page,
+    render_holding_page,
+    status_body,
+)
 from waker.responses import json_unavailable, resend
 from waker.token import TOKEN_SECONDS, check, mint
 
@@ -179,8 +190,125 @@ def test_holding_page_carries_its_config_for_the_script_and_no_meta_refresh():
         "header": "X-ZeroDash-Waker",
         "pollMs": 1000,
         "rewakeMs": 3000,
+        "reloadKey": "zerodash:login-reload",
+        "reloadGapMs": 30000,
     }
     assert "http-equiv" not in holding_page()
+
+
+LOGIN_JS = Path(__file__).resolve().parents[2] / "zerodash_runtime" / "static" / "login.js"
+
+
+def test_the_holding_pages_login_check_shares_login_js_key_and_gap():
+    """A tab that reloads into the login from the holding page and then from the Dash page (or back) counts both
+    against one 30 s gap: the same sessionStorage key, the same gap."""
+    login_js = LOGIN_JS.read_text()
+
+    assert f"var LAST_RELOAD = '{LOGIN_RELOAD_KEY}';" in login_js
+    assert f"var RELOAD_GAP_MS = {LOGIN_RELOAD_GAP_SECONDS * 1000};" in login_js
+
+
+def test_the_holding_pages_login_check_probes_its_own_url_without_following_redirects():
+    script = holding_page().split("<script>")[1].split("</script>")[0]
+
+    assert 'fetch(location.href, {redirect: "manual", cache: "no-store", credentials: "same-origin"})' in script
+    assert "if (!(e instanceof TypeError)) { return; }" in script
+    assert 'r.type !== "opaqueredirect" && r.status !== 401' in script
+    assert ".catch(function (e) { accepted = false; checkLogin(e); });" in script  # the wake request
+    assert ".catch(checkLogin)" in script  # the status poll
+
+
+# The holding page's script run by Node with a stand-in browser: `fail` is how its own requests fail (a TypeError,
+# as when fetch followed the load balancer's 302 to the IdP; or another error), `probe` what the check of its own URL
+# gets (an opaque redirect, a status, or a rejection: a network blip), `last` when sessionStorage says it last
+# reloaded into the login (ms before now), `blocked` a sessionStorage that throws.
+NODE_HARNESS = r"""
+const fs = require("fs");
+const src = fs.readFileSync(process.argv[2], "utf8");
+const sc = JSON.parse(process.argv[3]);
+let now = 1e12;
+const store = {}, timers = [], out = {reloads: 0, probes: [], wakes: 0, polls: 0};
+if (sc.last !== null) { store["zerodash:login-reload"] = String(now - sc.last); }
+Date.now = () => now;
+global.document = {querySelectorAll: () => [], getElementById: () => ({})};
+global.location = {href: "https://example.com/sales/", reload: () => { out.reloads++; }};
+global.sessionStorage = sc.blocked
+  ? {getItem() { throw new Error("SecurityError"); }, setItem() { throw new Error("SecurityError"); }}
+  : {getItem: (k) => (k in store ? store[k] : null), setItem: (k, v) => { store[k] = String(v); }};
+global.setTimeout = (f) => { timers.push(f); };
+global.fetch = (url, init) => {
+  if (url === location.href) {
+    out.probes.push(init);
+    if (sc.probe === "reject") { return Promise.reject(new TypeError("Failed to fetch")); }
+    const redirect = sc.probe === "opaqueredirect";
+    return Promise.resolve({type: redirect ? "opaqueredirect" : "basic", status: redirect ? 0 : sc.probe});
+  }
+  if (init && init.method === "POST") { out.wakes++; } else { out.polls++; }
+  return Promise.reject(sc.fail === "TypeError" ? new TypeError("Failed to fetch") : new Error("AbortError"));
+};
+const settle = () => new Promise((r) => setImmediate(r));
+(async () => {
+  eval(src);  // wake() at once; the first poll is a timer
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 10; j++) { await settle(); }
+    now += 1000;
+    const next = timers.shift();
+    if (next) { next(); }
+  }
+  for (let j = 0; j < 10; j++) { await settle(); }
+  out.stored = store["zerodash:login-reload"] === undefined ? null : Number(store["zerodash:login-reload"]) - 1e12;
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+def run_holding_script(tmp_path: Path, *, fail="TypeError", probe="opaqueredirect", last=None, blocked=False) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = tmp_path / "holding.js"
+    script.write_text(holding_page().split("<script>")[1].split("</script>")[0])
+    harness = tmp_path / "harness.js"
+    harness.write_text(NODE_HARNESS)
+    scenario = json.dumps({"fail": fail, "probe": probe, "last": last, "blocked": blocked})
+    done = subprocess.run([node, str(harness), str(script), scenario], capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("probe", ["opaqueredirect", 401])
+def test_a_session_gone_while_the_page_waits_reloads_it_into_the_login(tmp_path, probe):
+    out = run_holding_script(tmp_path, probe=probe)
+
+    assert out["reloads"] == 1
+    assert out["probes"][0] == {"redirect": "manual", "cache": "no-store", "credentials": "same-origin"}
+    assert out["stored"] is not None  # remembered for the next page
+    assert out["polls"] == 0  # the wake's failure found it first; the page stopped polling
+
+
+@pytest.mark.parametrize(
+    ("situation", "options"),
+    [
+        ("a network blip: the probe gets no answer", {"probe": "reject"}),
+        ("the login is fine: the probe gets the page", {"probe": 200}),
+        ("the server's own error", {"probe": 503}),
+        ("not a TypeError (an abort): no probe at all", {"fail": "Error"}),
+        ("reloaded into the login 10 s ago", {"last": 10_000}),
+        ("sessionStorage blocked: never a loop", {"blocked": True}),
+    ],
+)
+def test_the_login_check_reloads_nothing_otherwise_and_the_page_keeps_polling(tmp_path, situation, options):
+    out = run_holding_script(tmp_path, **options)
+
+    assert out["reloads"] == 0, situation
+    assert out["polls"] == 3, situation  # it goes on polling
+    assert len(out["probes"]) == (0 if options.get("fail") == "Error" else 4), situation  # the wake, three polls
+
+
+def test_the_last_reload_into_the_login_31_s_ago_does_not_hold_the_next_one(tmp_path):
+    out = run_holding_script(tmp_path, last=31_000)
+
+    assert out["reloads"] == 1 and out["stored"] == 0
 
 
 def test_a_title_cannot_end_the_script_early():

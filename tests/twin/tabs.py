@@ -45,6 +45,24 @@ The WebSocket handshake is sent as Chrome sends it: GET with `Upgrade: websocket
 websocket`, no Accept header, the cookies (AWSALB); it follows no redirect (a 3xx fails the handshake).
 Any answer from the app is taken as 101 Switching Protocols; any other answer fails it.
 
+Login (an app whose rule authenticates, tests/twin/elb.py). A tab belongs to a person with an `account`
+(signed in at the IdP when the page loads, as browser.Person signs in) or to an anonymous visitor (None). An
+anonymous tab's page load stops at the login (the IdP's page): it holds no Dash page, so it has no interval and
+sends no callback; each input there is the visitor loading the app's URL again, stopped again. A signed-in tab's
+session ends after SessionTimeout while the page stays open; from then on the load balancer answers every
+callback POST with a 302 to the IdP, which fetch follows to the IdP's origin; that answer carries no CORS
+headers, so the fetch rejects with a TypeError (browser.fetch_rejected; logged as status 0 from "idp"). Dash
+shows no error for a failed callback in production and the page simply stops updating (ASSUMPTION: the person
+does not reload it by hand; tests/e2e/test_login_expiry.py shows the failure in Chromium). With the runtime's
+login.js (`login_script`; LOGIN_REQUIRED=1, which infra sets on every app with `auth`, so by default the twin
+gives it to tabs of apps that authenticate), carried out as zerodash_runtime/static/login.js does it: on a
+TypeError or a 401 from a same-origin fetch, unless a check is under way, GET the page's URL with `redirect:
+"manual"` (logged as "probe"); an opaque redirect (any 3xx) or a 401 there reloads the page, at most once per
+LOGIN_JS_RELOAD_GAP_SECONDS (read from login.js) per tab, remembered across reloads (browser.Person.login_reload_at,
+the sessionStorage key the holding page shares). The reload is a navigation: the load balancer's 302, the person
+signs in at the IdP, and the page lands on the app, or on the waker's holding page if the app sleeps, which
+wakes it and reloads onto it. Inputs made while a page is loading do nothing (the person waits for it).
+
 After the app fell asleep, a person who comes back to a Dash tab clicks: the callback reaches the waker
 (a CALLBACK, waker/classify.py), which resends it (307, followed by fetch with method and body kept) while
 the tasks still run, or answers a JSON 503 with Retry-After once they stopped. Dash keeps the page as it
@@ -54,12 +72,23 @@ which shows the holding page, whose script wakes the app; polling starts again w
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tests.twin.browser import BROWSER, HTML, MAX_REDIRECTS, Person, Row, Visits
+from tests.twin.browser import (
+    BROWSER,
+    HTML,
+    LOGIN_JS_RELOAD_GAP_SECONDS,
+    MAX_REDIRECTS,
+    Person,
+    Row,
+    Visits,
+    fetch_rejected,
+    login_gone,
+)
 from tests.twin.ecs import FOREVER, Task
 from tests.twin.elb import HttpRequest, HttpResponse
 
@@ -85,9 +114,9 @@ class Exchange:
     """One thing the tab sent and what came back (`local`: answered in the page, nothing on the wire)."""
 
     at: float
-    kind: str  # "page", "input", "poll", "local", "asset", "ws-open", "ws-retry", "ws-closed"
-    status: int
-    source: str  # "app", "waker", "alb", or "page"
+    kind: str  # "page", "input", "poll", "local", "probe", "asset", "presence", "ws-open", "ws-retry", "ws-closed"
+    status: int  # 0: fetch rejected (a TypeError)
+    source: str  # "app", "waker", "alb", "page", or "idp" (a fetch sent to the IdP's origin: rejected)
 
 
 @dataclass
@@ -111,7 +140,9 @@ class DashTab:
     """A Dash page with a dcc.Interval, open from `opened_at` until `closed_at` (seconds since the epoch).
 
     `inputs`: when the person touches the page (each fires a callback); `hidden`: (from, to) spells when the
-    tab is in the background. `attention=None` is a plain Dash app (no attention script).
+    tab is in the background. `attention=None` is a plain Dash app (no attention script). `account`: the IdP
+    user the person signs in as (None: anonymous); `login_script`: the page carries the runtime's login.js (by
+    default when the app authenticates, as infra sets LOGIN_REQUIRED); `client`: the actors' client tag.
     """
 
     def __init__(
@@ -126,26 +157,39 @@ class DashTab:
         inputs: Sequence[float] = (),
         hidden: Sequence[tuple[float, float]] = (),
         closed_at: float = FOREVER,
+        account: str | None = None,
+        login_script: bool | None = None,
+        client: str = "human",
     ) -> None:
         self.world, self.path = world, path
         self.opened_at, self.closed_at = opened_at, closed_at
         self.poll_seconds, self.attention = poll_seconds, attention
         self.hidden = list(hidden)
         self.visits = Visits()
-        self.person = Person(world, self.visits, session, (), idle_minutes=15)
+        self.person = Person(world, self.visits, session, (), idle_minutes=15, account=account)
+        self.login_script = authenticates(world, path) if login_script is None else login_script
+        self.client = client
         self.log = TabLog()
         self.last_input = opened_at
         self.page_loads = 0
+        self.on_dash_page = False  # the Dash page is loaded (not the IdP's page, not loading)
+        self.loading = False
+        self._probing = False  # login.js's `probing`
         self._page = 0  # the page's generation: a reload starts a new interval timer
-        world.sim.spawn(f"tab {session}", self._open, delay=opened_at - world.sim.time, client="human")
+        world.sim.spawn(f"tab {session}", self._open, delay=opened_at - world.sim.time, client=client)
         for moment in inputs:
             self.input_at(moment)
+
+    @property
+    def login_reloads(self) -> list[float]:
+        """When login.js (or the holding page's login check) reloaded the page into the login."""
+        return self.visits.login_reloads
 
     # What the person does ---------------------------------------------------------------------------
 
     def input_at(self, moment: float) -> None:
         """The person clicks in the page at `moment` (the tab comes to the front if it was hidden)."""
-        self.world.sim.spawn("input", self._input, delay=moment - self.world.sim.time, client="human")
+        self.world.sim.spawn("input", self._input, delay=moment - self.world.sim.time, client=self.client)
 
     def hide(self, start: float, end: float = FOREVER) -> None:
         self.hidden.append((start, end))
@@ -165,21 +209,35 @@ class DashTab:
         return self.visible(moment) and moment - self.last_input < self.attention
 
     def _open(self) -> None:
-        self._poll(self._load_page())
+        page = self._load_page()
+        if self.on_dash_page:
+            self._poll(page)
 
     def _load_page(self) -> int:
         """Load (or reload) the page; the previous page's interval timer ends at once. The new page's number."""
-        sim = self.world.sim
+        sim, visits = self.world.sim, self.visits
         self._page += 1
         page = self._page
+        self.on_dash_page, self.loading = False, True
         row = Row(sim.time, self.person.session, "GET", self.path, BROWSER, HTML)
-        answered = len(self.visits.answered_at)
-        self.person.open_page(row)  # the holding page and its script if the app sleeps
-        source = "app" if len(self.visits.answered_at) > answered else "waker"
-        self.log.exchanges.append(Exchange(sim.time, "page", 200 if source == "app" else 503, source))
+        answered, refused = len(visits.answered_at), visits.login_refusals
+        self.person.open_page(row)  # the login, and the holding page and its script if the app sleeps
+        if visits.login_refusals > refused:  # the IdP's page: no Dash page in this tab
+            self.log.exchanges.append(Exchange(sim.time, "page", self.person.last_refusal or 302, "alb"))
+        else:
+            source = "app" if len(visits.answered_at) > answered else "waker"
+            self.log.exchanges.append(Exchange(sim.time, "page", 200 if source == "app" else 503, source))
+            self.on_dash_page = True
+        self.loading = False
         self.page_loads += 1
         self.last_input = sim.time  # the page was just (re)loaded by the person
         return page
+
+    def _reload(self) -> None:
+        """location.reload() (or the person's), from any actor: a new page, and its interval timer."""
+        page = self._load_page()
+        if self.on_dash_page:
+            self.world.sim.spawn("interval", lambda: self._poll(page), client=self.client)
 
     def _poll(self, page: int) -> None:
         """The interval timer of one page load; a reload starts a new one and this one ends."""
@@ -207,7 +265,10 @@ class DashTab:
 
     def _input(self) -> None:
         sim = self.world.sim
-        if sim.time >= self.closed_at:
+        if sim.time >= self.closed_at or self.loading:
+            return
+        if not self.on_dash_page:  # on the IdP's page: the visitor opens the app's URL again
+            self._reload()
             return
         self.hidden = [
             (start, min(end, sim.time)) if start <= sim.time < end else (start, end) for start, end in self.hidden
@@ -218,14 +279,32 @@ class DashTab:
     def _callback(self, kind: str) -> None:
         sim = self.world.sim
         response = self._fetch(kind)
+        if fetch_rejected(response) or response.status == 401:
+            # The callback failed and the page shows nothing; only login.js acts on it.
+            if self.login_script:
+                self._check_login()
+            return
         if response.source != "app" and kind == "input":
             # Nothing updates; the person reloads the page (the waker's 503 says so), which wakes the app.
             sim.sleep(sim.uniform(*self.world.timings.person_retry))
-            page = self._load_page()
-            sim.spawn("interval", lambda: self._poll(page), client="human")
+            if not self.loading:
+                self._reload()
+
+    def _check_login(self) -> None:
+        """login.js checkLogin: the page's URL without following redirects; reload if the login is gone."""
+        if self._probing:
+            return
+        self._probing = True
+        row = Row(self.world.sim.time, self.person.session, "GET", self.path, BROWSER, "*/*")
+        probe = self.person.send(row, "GET", self.path, "*/*", fetch=True)
+        self.log.exchanges.append(Exchange(self.world.sim.time, "probe", probe.status, probe.source))
+        self._probing = False
+        if login_gone(probe) and not self.loading and self.person.may_reload_into_login(LOGIN_JS_RELOAD_GAP_SECONDS):
+            self._reload()
 
     def _fetch(self, kind: str) -> HttpResponse:
-        """Dash's callback POST; fetch follows a 307 with method and body kept. Every hop is logged."""
+        """Dash's callback POST; fetch follows a 307 with method and body kept, and the login's 302 to the IdP,
+        where it is rejected (a TypeError: the IdP sends no CORS headers). Every hop is logged."""
         sim, person = self.world.sim, self.person
         path = self.path + CALLBACK_PATH
         headers = {"user-agent": BROWSER, "accept": JSON, "content-type": JSON}
@@ -235,10 +314,18 @@ class DashTab:
             response = self.world.request(request)
             person.cookies.update(response.set_cookies)
             self.log.exchanges.append(Exchange(sim.time, kind, response.status, response.source))
+            if fetch_rejected(response):
+                self.log.exchanges.append(Exchange(sim.time, kind, 0, "idp" if response.status else "page"))
+                break
             if response.status != 307:
                 break
             path = response.headers["Location"]
         return response
+
+
+def authenticates(world: World, path: str) -> bool:
+    """Whether the app serving `path` has a login (infra then sets LOGIN_REQUIRED=1: the page has login.js)."""
+    return any(app.setup.auth is not None and fnmatch.fnmatchcase(path, app.setup.path) for app in world.apps.values())
 
 
 class BokehTab:
@@ -253,13 +340,17 @@ class BokehTab:
         opened_at: float,
         inputs: Sequence[float] = (),
         presence: bool = True,
+        account: str | None = None,
     ) -> None:
-        """`inputs`: when the person moves a slider (over the socket); `presence`: the page's presence request."""
+        """`inputs`: when the person moves a slider (over the socket); `presence`: the page's presence request;
+        `account`: the IdP user the person signs in as when the page loads (None: anonymous). The page has no
+        login check: once the session ends its presence requests are rejected (the login's 302) and a lost
+        socket cannot reconnect (the handshake meets the 302)."""
         self.world, self.path = world, path
         self.inputs = sorted(inputs)
         self.last_input = opened_at
         self.visits = Visits()
-        self.person = Person(world, self.visits, session, (), idle_minutes=15)
+        self.person = Person(world, self.visits, session, (), idle_minutes=15, account=account)
         self.log = TabLog()
         self.task: Task | None = None  # the task the socket is connected to
         self.socket_closed_at: float | None = None
@@ -276,7 +367,7 @@ class BokehTab:
             self.last_input = max([self.last_input, *(t for t in self.inputs if t <= sim.time)])
             if sim.time - self.last_input < ATTENTION_SECONDS:
                 row = Row(sim.time, self.person.session, "GET", self.path + "health", BROWSER, "*/*")
-                response = self.person.send(row, "GET", row.path, "*/*")
+                response = self.person.send(row, "GET", row.path, "*/*", fetch=True)
                 self.log.exchanges.append(Exchange(sim.time, "presence", response.status, response.source))
 
     def _run(self) -> None:
@@ -285,7 +376,7 @@ class BokehTab:
         self.log.exchanges.append(Exchange(sim.time, "page", 200, "app" if self.visits.answered_at else "waker"))
         for asset in BOKEH_ASSETS:
             row = Row(sim.time, self.person.session, "GET", self.path + asset, BROWSER, "*/*")
-            response = self.person.send(row, "GET", row.path, "*/*")
+            response = self.person.send(row, "GET", row.path, "*/*", fetch=True)
             self.log.exchanges.append(Exchange(sim.time, "asset", response.status, response.source))
         if not self._connect("ws-open"):
             return
