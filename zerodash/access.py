@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
+from common.framing import SELF_SOURCE, frame_options
 from zerodash.schema import Matches, Model, Whole, problem, show
 from zerodash.secret_ref import SecretRef
 
@@ -42,7 +43,6 @@ CERTIFICATE_ARN_PATTERN = re.compile(
 FRAME_SOURCE_PATTERN = re.compile(
     r"^https://(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+(?::\d{1,5})?$"
 )
-SELF_SOURCE = "'self'"
 MAX_FRAME_SOURCES = 16
 # An https URL (ALB: the OIDC issuer and endpoints "must include the protocol, the domain, and the path").
 HTTPS_URL_PATTERN = re.compile(r"^https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$")
@@ -94,7 +94,7 @@ def _frame_sources(value: Any) -> Any:
     if len(value) > MAX_FRAME_SOURCES:
         raise problem(f"{len(value)} sources; at most {MAX_FRAME_SOURCES}")
     for index, source in enumerate(value):
-        if source != SELF_SOURCE and (not isinstance(source, str) or not FRAME_SOURCE_PATTERN.fullmatch(source)):
+        if not is_frame_source(source):
             raise problem(
                 f'{show(source)} is not allowed; allowed: "{SELF_SOURCE}" (with the quotes) or an https origin such as '
                 '"https://intranet.example.com", "https://*.example.com" or "https://portal.example.com:8443" '
@@ -102,6 +102,11 @@ def _frame_sources(value: Any) -> Any:
                 index,
             )
     return tuple(value)
+
+
+def is_frame_source(source: Any) -> bool:
+    """A CSP source an app's frameAncestors may name: "'self'" or an https origin (FRAME_SOURCE_PATTERN)."""
+    return source == SELF_SOURCE or (isinstance(source, str) and FRAME_SOURCE_PATTERN.fullmatch(source) is not None)
 
 
 FrameAncestors = Annotated[tuple[str, ...], BeforeValidator(_frame_sources)]
@@ -235,11 +240,6 @@ def _check_in_zone(name: str, zone_name: str | None, loc: tuple[str | int, ...])
         )
 
 
-def frame_ancestors_value(sources: tuple[str, ...]) -> str:
-    """The CSP frame-ancestors source list for `sources` (what FRAME_ANCESTORS carries): "'none'" when empty."""
-    return " ".join(sources) if sources else "'none'"
-
-
 def load_balancer_frame_options(apps: Sequence[AppConfig]) -> str | None:
     """The X-Frame-Options value the load balancer can set for every app (a listener attribute replaces the
     header whatever the app sent), or None when no single value fits.
@@ -249,9 +249,7 @@ def load_balancer_frame_options(apps: Sequence[AppConfig]) -> str | None:
     directive"), so only the apps that bring their own server (Dockerfile, image) decide: "DENY" when none of them
     may be framed, "SAMEORIGIN" when each may be framed by its own origin only.
     """
-    own_servers = {app.frame_ancestors for app in apps if app.app_source.kind != "runtime"}
-    if own_servers <= {()}:
-        return "DENY"
-    if own_servers == {(SELF_SOURCE,)}:
-        return "SAMEORIGIN"
-    return None
+    own_servers = {frame_options(app.frame_ancestors) for app in apps if app.app_source.kind != "runtime"}
+    if not own_servers:
+        return frame_options(())
+    return own_servers.pop() if len(own_servers) == 1 else None

@@ -43,7 +43,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
-from zerodash.access import FRAME_SOURCE_PATTERN, SELF_SOURCE, frame_ancestors_value
+from common.framing import frame_ancestors_policy, frame_options
+from zerodash.access import is_frame_source
 
 ORIGIN_HTTP_PORT = 80
 # The ALB's idle timeout is 60 s (its default); CloudFront's own default of 30 s would cut a slow Dash callback
@@ -317,16 +318,17 @@ def _checked_apps(apps: Sequence[EdgeApp | tuple[str, str, tuple[str, ...], bool
         prefixes[app.url_prefix] = app.name
         # The config's own check (zerodash.access), again here: a space, ";" or "," in a source would end the
         # directive or the header and let one app's setting inject policy into the response.
-        bad = [s for s in app.frame_ancestors if s != SELF_SOURCE and not FRAME_SOURCE_PATTERN.fullmatch(s)]
+        bad = [source for source in app.frame_ancestors if not is_frame_source(source)]
         if bad:
             raise ValueError(
                 f"app {app.name!r}: frame_ancestors must be \"'self'\" or https://host[:port] sources "
                 f"(https://*.example.com allowed), got {bad}"
             )
         ancestors = tuple(sorted(set(app.frame_ancestors)))
-        if len(_csp(ancestors)) > MAX_CSP_LENGTH:
+        if len(frame_ancestors_policy(ancestors)) > MAX_CSP_LENGTH:
             raise ValueError(
-                f"app {app.name!r}: its Content-Security-Policy would be {len(_csp(ancestors))} characters; "
+                f"app {app.name!r}: its Content-Security-Policy would be {len(frame_ancestors_policy(ancestors))} "
+                "characters; "
                 f"CloudFront allows {MAX_CSP_LENGTH} (Quotas: Content-Security-Policy value)"
             )
         checked.append(app._replace(frame_ancestors=ancestors))
@@ -362,21 +364,23 @@ def _check_quotas(apps: Sequence[EdgeApp], quotas: CloudFrontQuotas) -> None:
         )
 
 
-def _csp(frame_ancestors: tuple[str, ...]) -> str:
-    return "frame-ancestors " + frame_ancestors_value(frame_ancestors)
+# The policy's construct id and CloudFront's frame option, per X-Frame-Options value (common/framing.py).
+_FRAME_OPTION_POLICIES = {
+    "DENY": ("HeadersNoFraming", cloudfront.HeadersFrameOption.DENY),
+    "SAMEORIGIN": ("HeadersSameOrigin", cloudfront.HeadersFrameOption.SAMEORIGIN),
+}
 
 
 def _headers_policy(scope: Construct, frame_ancestors: tuple[str, ...]) -> cloudfront.ResponseHeadersPolicy:
     """The security headers for apps that `frame_ancestors` may frame (see CloudFrontEdge for each choice)."""
-    if not frame_ancestors:
-        construct_id, frame_option = "HeadersNoFraming", cloudfront.HeadersFrameOption.DENY
-    elif frame_ancestors == (SELF_SOURCE,):
-        construct_id, frame_option = "HeadersSameOrigin", cloudfront.HeadersFrameOption.SAMEORIGIN
+    options = frame_options(frame_ancestors)
+    if options is not None:
+        construct_id, frame_option = _FRAME_OPTION_POLICIES[options]
     else:
         # A stable id per set of sources, so adding or removing other apps never replaces this policy.
         digest = hashlib.sha256(" ".join(frame_ancestors).encode()).hexdigest()[:12]
         construct_id, frame_option = f"HeadersFramedBy{digest}", None
-    csp = _csp(frame_ancestors)
+    csp = frame_ancestors_policy(frame_ancestors)
     return cloudfront.ResponseHeadersPolicy(
         scope,
         construct_id,

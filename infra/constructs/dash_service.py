@@ -16,10 +16,11 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from common.framing import frame_ancestors_value
 from infra.constructs.login import Login
 from infra.constructs.platform import APP_PORT
 from infra.constructs.retention import retention_days
-from zerodash.access import frame_ancestors_value
+from zerodash.access import is_frame_source
 from zerodash.config import ENV_NAME_PATTERN, PLATFORM_ENVIRONMENT, READ_PREFIX_PATTERN
 
 CONTAINER_NAME = "dash"
@@ -40,9 +41,6 @@ DEFAULT_LOG_LEVEL = "INFO"
 # What ZeroDash sets in every container (zerodash.config.PLATFORM_ENVIRONMENT); an app's own `environment` and
 # `secrets` may not redefine them. LOG_LEVEL is only a default, which the app's environment may override.
 RESERVED_VARIABLES = tuple(PLATFORM_ENVIRONMENT)
-# A CSP source expression ('self', https://host[:port], https://*.example.com): no whitespace, ";" or ",", which
-# would end the directive or the policy.
-CSP_SOURCE_PATTERN = re.compile(r"[^\s;,]+")
 
 
 class DashService(Construct):
@@ -209,8 +207,8 @@ class DashService(Construct):
         if not 1 <= port <= 65535:
             raise ValueError(f"port must be in 1..65535, got {port}")
         for source in frame_ancestors:
-            if not CSP_SOURCE_PATTERN.fullmatch(source):
-                raise ValueError(f"a frame ancestor is one CSP source without spaces, ';' or ',', got {source!r}")
+            if not is_frame_source(source):
+                raise ValueError(f"a frame ancestor is \"'self'\" or an https origin, got {source!r}")
         self.url_prefix = path_pattern[:-1]
         self.authenticated = login is not None
         self.port = port

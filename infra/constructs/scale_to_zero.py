@@ -33,10 +33,10 @@ from aws_cdk import custom_resources as cr
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from common.framing import frame_ancestors_value
 from infra.config import DEFAULT_WAKER_CONCURRENCY, ConfigError, ScalingConfig
 from infra.constructs.lambda_function import LambdaFunction
 from infra.constructs.sdk_call import sdk_call_resource
-from zerodash.access import frame_ancestors_value
 from zerodash.config import APP_OBJECT_RESOLVED_BOUNDS, SSM_STANDARD_BYTES
 
 WAKER_HANDLER = "waker.handler.handler"

@@ -148,8 +148,8 @@ class AppStack(Stack):
                 waker_target_group=waker_group,
                 scaling=app.scaling,
                 authenticated=self.dash.authenticated,
-                login_pool_arn=login_pool.user_pool.user_pool_arn
-                if login_pool is not None and app.auth is not None and app.auth.kind == "cognito"
+                login_pool_arn=self.login.pool.user_pool.user_pool_arn
+                if isinstance(self.login, CognitoLogin)
                 else None,
             )
             self.registration = AppRegistration(self, "Registry", app=self.scale_to_zero_app, apps_path=apps_path)
@@ -208,16 +208,7 @@ class AppStack(Stack):
             return CognitoLogin(
                 self, "Login", pool=login_pool, host=self.host, app_name=app.name, session_timeout=session_timeout
             )
-        fields = (
-            auth.issuer,
-            auth.authorization_endpoint,
-            auth.token_endpoint,
-            auth.user_info_endpoint,
-            auth.client_id,
-            auth.client_secret,
-        )
-        if any(field is None for field in fields):
-            raise ValueError(f"app {app.name!r}: an OIDC login needs the issuer, endpoints, client id and secret")
+        # AuthConfig requires every one of these for "oidc".
         assert auth.issuer and auth.authorization_endpoint and auth.token_endpoint and auth.user_info_endpoint
         assert auth.client_id and auth.client_secret
         return OidcLogin(

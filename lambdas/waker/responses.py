@@ -5,9 +5,8 @@ reads `multiValueHeaders` instead, so every response is built in the form the re
 response carries WAKER_HEADER, so the holding page's script can tell the waker's answers from the app's.
 
 Every response also carries the security headers the app's runtime sends (`with_security_headers`): who may
-frame it (CSP frame-ancestors from FRAME_ANCESTORS, space-separated sources, empty or absent = 'none'; and
-X-Frame-Options for browsers that predate frame-ancestors: DENY for 'none', SAMEORIGIN for 'self' alone,
-left out for any other list, which it cannot express), nosniff, and the referrer policy.
+frame it (CSP frame-ancestors from FRAME_ANCESTORS, space-separated sources, empty or absent = 'none', and
+X-Frame-Options where it can say the same: common/framing.py), nosniff, and the referrer policy.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from common.framing import NO_SOURCE, frame_ancestors_policy, frame_options
 from common.route import CLOSED_MESSAGE
 from waker.page import WAKER_HEADER
 
@@ -27,22 +27,20 @@ FRAME_ANCESTORS_ENV = "FRAME_ANCESTORS"
 def frame_ancestors_sources(value: str | None) -> tuple[str, ...]:
     """FRAME_ANCESTORS as CSP sources; a token that could end the directive (";" or ",") is dropped."""
     sources = tuple(token for token in (value or "").split() if ";" not in token and "," not in token)
-    return () if sources == ("'none'",) else sources
+    return () if sources == (NO_SOURCE,) else sources
 
 
 def security_headers(frame_ancestors: str | None) -> dict[str, str]:
     """The headers every waker response carries, for the app's FRAME_ANCESTORS value."""
     sources = frame_ancestors_sources(frame_ancestors)
-    allowed = " ".join(sources) or "'none'"
     headers = {
-        "Content-Security-Policy": f"frame-ancestors {allowed}",
+        "Content-Security-Policy": frame_ancestors_policy(sources),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
     }
-    if not sources:
-        headers["X-Frame-Options"] = "DENY"
-    elif sources == ("'self'",):
-        headers["X-Frame-Options"] = "SAMEORIGIN"
+    options = frame_options(sources)
+    if options is not None:
+        headers["X-Frame-Options"] = options
     return headers
 
 

@@ -22,6 +22,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.constructs.cdn import CloudFrontEdge, EdgeApp
 from infra.constructs.firewall import DEFAULT_RATE_LIMIT, Firewall
 from tests.infra.test_cloudfront import edge_stack
+from zerodash.cost import WAF_RULES
 
 ACCOUNT = "123456789012"
 ALB_ARN = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:loadbalancer/app/zerodash/50dc6c495c0c9188"
@@ -109,7 +110,8 @@ def test_a_regional_web_acl_is_associated_with_the_alb(regional: tuple[cdk.Stack
     )
     assert firewall.association is not None
     assert stack.resolve(firewall.web_acl_arn) == {"Fn::GetAtt": [acl_id, "Arn"]}
-    assert firewall.rule_count == 2 == len(web_acl(stack)["Rules"])
+    # the cost report prices ZeroDash's web ACL at WAF_RULES rules (zerodash/cost.py)
+    assert firewall.rule_count == 2 == len(web_acl(stack)["Rules"]) == WAF_RULES
 
 
 def test_a_cloudfront_web_acl_in_us_east_1_has_no_association_and_the_given_limit(
