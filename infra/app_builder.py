@@ -145,8 +145,8 @@ def build(app: App, config: ZeroDashConfig, env: Environment) -> ZeroDashStacks:
             waker_concurrency=config.waker_concurrency,
             dashboard=config.dashboards,
             alarm_topic=alarm_topic,
-            host=platform.app_host(app_config.host),
-            url_origin=platform.url_origin(app_config.host),
+            host=config.host_of(app_config),
+            url_origin=platform.url_origin(config.host_of(app_config)),
             login_pool=platform.login_pool,
         )
         for app_config in config.apps

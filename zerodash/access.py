@@ -167,15 +167,11 @@ class AuthConfig(Model):
         return self
 
 
-def way_in(config: ZeroDashConfig) -> WayIn:
-    if config.edge == "cloudfront":
+def way_in_of(edge: Edge, domain_name: str | None) -> WayIn:
+    """How visitors reach the apps, from the `edge` and `domainName` keys."""
+    if edge == "cloudfront":
         return "cloudfront"
-    return "domain" if config.domain_name is not None else "http"
-
-
-def app_host(config: ZeroDashConfig, app: AppConfig) -> str | None:
-    """The Host the app's rule matches: its `host`, else `domainName`; None for the ALB's own DNS name."""
-    return app.host or config.domain_name
+    return "domain" if domain_name is not None else "http"
 
 
 def check_way_in(config: ZeroDashConfig) -> None:
@@ -217,7 +213,7 @@ def check_way_in(config: ZeroDashConfig) -> None:
                 raise problem(f"a host name needs HTTPS on the load balancer: {HTTPS_NEEDED}", "apps", index, "host")
             if has_zone:
                 _check_in_zone(app.host, zone[1], ("apps", index, "host"))
-        if app.auth is not None and way_in(config) != "domain":
+        if app.auth is not None and config.way_in != "domain":
             if config.edge == "cloudfront":
                 fix = (
                     'with edge "cloudfront" the load balancer is internal, with no HTTPS listener to authenticate on: '

@@ -48,7 +48,7 @@ from zerodash.access import (
     HostName,
     WayIn,
     check_way_in,
-    way_in,
+    way_in_of,
 )
 from zerodash.schema import (
     Flag,
@@ -778,7 +778,7 @@ class ZeroDashConfig(Model):
     @property
     def way_in(self) -> WayIn:
         """How visitors reach the apps: "http" (the ALB's address), "domain" (HTTPS on the ALB) or "cloudfront"."""
-        return way_in(self)
+        return way_in_of(self.edge, self.domain_name)
 
     @property
     def https(self) -> bool:

@@ -10,7 +10,9 @@
 - `Referrer-Policy: strict-origin-when-cross-origin` unless the app chose one: other sites see the app's origin,
   not its URLs (which carry a dashboard's query strings).
 
-The waker's holding page sends the same headers for a sleeping app (lambdas/waker).
+The waker's holding page sends the same headers for a sleeping app (lambdas/waker), and the load balancer's and
+CloudFront's framing headers follow the same rule, written once for them in lambdas/common/framing.py; the app's
+image does not carry that package, hence this copy.
 """
 
 from __future__ import annotations

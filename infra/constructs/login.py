@@ -25,9 +25,11 @@ from aws_cdk import aws_elasticloadbalancingv2_actions as actions
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
-# The ALB's session may last from 1 second to 7 days (SessionTimeout, in seconds).
-MAX_SESSION = Duration.days(7)
-DEFAULT_SESSION = Duration.minutes(480)
+from zerodash.access import DEFAULT_SESSION_MINUTES, MAX_SESSION_MINUTES
+
+# The ALB's session may last from 1 second to 7 days (SessionTimeout, in seconds); the config's bounds and default.
+MAX_SESSION = Duration.minutes(MAX_SESSION_MINUTES)
+DEFAULT_SESSION = Duration.minutes(DEFAULT_SESSION_MINUTES)
 CALLBACK_PATH = "/oauth2/idpresponse"
 SESSION_COOKIE = "AWSELBAuthSessionCookie"
 # Cognito domain prefixes: lowercase letters, digits and hyphens, 1-63 characters, unique in the region.

@@ -269,13 +269,7 @@ class Platform(Construct):
 
         # Not opened: the security group admits only the public listeners' ports (see the class docstring).
         self.keeper_listener = self.load_balancer.add_listener(
-            "Keeper",
-            port=KEEPER_PORT,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            open=False,
-            default_action=elbv2.ListenerAction.fixed_response(
-                404, content_type="text/plain", message_body="Not found"
-            ),
+            "Keeper", port=KEEPER_PORT, protocol=elbv2.ApplicationProtocol.HTTP, open=False, default_action=not_found
         )
         self.robots_rule = elbv2.ApplicationListenerRule(
             self,

@@ -17,6 +17,7 @@ from infra.constructs.monitoring import AlarmTopic
 from infra.constructs.network import Network
 from infra.constructs.platform import APP_PORT, Platform
 from infra.constructs.scale_to_zero import WakeTokenSecret
+from zerodash.access import way_in_of
 
 FRAME_OPTIONS_WARNING = (
     "Apps that bring their own server (Dockerfile or image) allow different framing (frameAncestors), so the load "
@@ -48,7 +49,6 @@ class PlatformStack(Stack):
         platform: the `Platform` (`cluster`, `load_balancer`, `load_balancer_security_group`, `listener`,
             `redirect_listener`, `keeper_listener`, `https`).
         way_in: "http", "domain" or "cloudfront".
-        domain_name: the deployment's domain, or None.
         certificate: the `DomainCertificate`, or None without `domain_name`.
         login_pool: the Cognito `LoginPool`, or None unless `cognito`.
         edge: the `CloudFrontEdge`, or None unless the way in is "cloudfront".
@@ -102,8 +102,7 @@ class PlatformStack(Stack):
             raise ValueError("app host names need domain_name (HTTPS on the ALB)")
         if cognito and not authenticates:
             raise ValueError("cognito is a login: it needs authenticates")
-        self.way_in = "cloudfront" if edge == "cloudfront" else "domain" if domain_name else "http"
-        self.domain_name = domain_name
+        self.way_in = way_in_of(edge, domain_name)
 
         self.network = Network(
             self,
@@ -192,15 +191,10 @@ class PlatformStack(Stack):
                 description="The Cognito user pool of the apps' logins: create their users here",
             )
 
-    def app_host(self, host: str | None) -> str:
-        """The Host an app's rule matches: its own `host`, else the domain; the ALB's DNS name without a domain."""
-        return host or self.domain_name or self.platform.load_balancer.load_balancer_dns_name
-
     def url_origin(self, host: str | None) -> str:
-        """Where visitors reach an app served on `host` ("scheme://host"): https on the domain way and through
-        CloudFront (its domain name), http on the ALB's address otherwise."""
+        """Where visitors reach an app whose rule matches `host` (None: the ALB's DNS name), as "scheme://host":
+        CloudFront's domain on the cloudfront way, https on the domain way, http on the ALB's address otherwise."""
         if self.edge is not None:
             return f"https://{self.edge.domain_name}"
-        if self.way_in == "domain":
-            return f"https://{self.app_host(host)}"
-        return f"http://{self.app_host(host)}"
+        scheme = "https" if self.way_in == "domain" else "http"
+        return f"{scheme}://{host or self.platform.load_balancer.load_balancer_dns_name}"

@@ -15,7 +15,7 @@ import pytest
 from common.lifecycle import LOGIN_MISSING, State
 from common.route import CLOSED_MESSAGE, forward_action
 from tests.twin.browser import BROWSER, HTML, Person, Row, Visits
-from tests.twin.helpers import START, get
+from tests.twin.helpers import START, get, wakes
 from tests.twin.lambdas import capture_logs
 from tests.twin.observer import Observer
 from tests.twin.world import AppSetup, World
@@ -68,14 +68,6 @@ def people(world: World, rows: list[Row], sessions: list[list[Row]]) -> tuple[Vi
 
 def rule_moves(world: World) -> list[dict]:
     return [event.details for event in world.events if event.kind == "rule"]
-
-
-def wakes(world: World) -> list[tuple[float, str | None]]:
-    return [
-        (event.time, event.details.get("client"))
-        for event in world.events
-        if event.kind == "desired" and event.details["before"] == 0 and event.details["after"] > 0
-    ]
 
 
 # A month of sleep and wake with a login --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import pytest
 import waker.page
 from common.lifecycle import State
 from tests.twin.browser import BROWSER, HTML, SIGN_IN_SECONDS, Person, Row, Visits
-from tests.twin.helpers import START
+from tests.twin.helpers import START, wakes
 from tests.twin.lambdas import capture_logs
 from tests.twin.observer import Observer
 from tests.twin.tabs import LOGIN_JS_RELOAD_GAP_SECONDS, DashTab, Exchange
@@ -139,14 +139,6 @@ def _landing(tab: DashTab, reload: float | None, page: Exchange) -> str:
     """Where the reload landed: at once on the app (the page answered within the sign-in), or via the holding page."""
     assert reload is not None
     return "app" if page.at - reload <= SIGN_IN_SECONDS[1] + 2 else "waker"
-
-
-def wakes(world: World) -> list[tuple[float, str | None]]:
-    return [
-        (event.time, event.details.get("client"))
-        for event in world.events
-        if event.kind == "desired" and event.details["before"] == 0 and event.details["after"] > 0
-    ]
 
 
 # (a) A month: every expiry is followed by a reload and working callbacks, strangers never get past the login -----

@@ -1,4 +1,5 @@
-"""Helpers for tests on the twin: run something as an actor, send one request, read a target's health."""
+"""Helpers for tests on the twin: run something as an actor, send one request, read a target's health, list the
+wakes."""
 
 from __future__ import annotations
 
@@ -44,3 +45,12 @@ def post(world: World, path: str, *, cookies: dict[str, str] | None = None, **he
         cookies=cookies or {},
     )
     return act(world, lambda: world.request(request), client="test")
+
+
+def wakes(world: World) -> list[tuple[float, str | None]]:
+    """Every wake (the service's desired count leaving 0): when, and the client the waker's request came from."""
+    return [
+        (event.time, event.details.get("client"))
+        for event in world.events
+        if event.kind == "desired" and event.details["before"] == 0 and event.details["after"] > 0
+    ]
